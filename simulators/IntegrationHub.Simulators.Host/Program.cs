@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.Marius;
+using IntegrationHub.Simulators.Procedures;
+using IntegrationHub.Simulators.Prosoz;
+using Microsoft.Extensions.Configuration;
+
+// Runs the Prosoz-like and Marius-like procedures as their own process.
+//   --urls http://127.0.0.1:5080          listen address(es), ';'-separated
+//   --Simulators:Port 5080                 port on 127.0.0.1 when no --urls is given (0 = any free one)
+//   --Simulators:Pins:064350014014 hub.pem pins the hub's signing certificate (PEM) for that ARS
+// The same keys work from appsettings.json or environment variables (Simulators__Port, ...).
+var configuration = new ConfigurationBuilder()
+    .SetBasePath(AppContext.BaseDirectory)
+    .AddJsonFile("appsettings.json", optional: true)
+    .AddEnvironmentVariables()
+    .AddCommandLine(args)
+    .Build();
+
+var pins = new SignaturePins();
+foreach (var pin in configuration.GetSection("Simulators:Pins").GetChildren())
+{
+    if (string.IsNullOrWhiteSpace(pin.Value))
+    {
+        continue;
+    }
+
+    var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(pin.Value));
+    pins.Pin(pin.Key, certificate);
+    Console.WriteLine($"Pinned certificate {certificate.Thumbprint} for ARS {pin.Key}");
+}
+
+var urls = configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var port = configuration.GetValue("Simulators:Port", 0);
+
+await using var server = await SimulatorServer.StartAsync(new SimulatorServerOptions
+{
+    Urls = urls is { Length: > 0 } ? urls : null,
+    Port = port,
+    Pins = pins,
+});
+
+foreach (var address in server.Addresses)
+{
+    Console.WriteLine($"Simulators listening on {address}");
+}
+
+Console.WriteLine($"  Prosoz: POST/GET {ProsozSimulator.Path}, POST /{ProsozSimulator.SimulatorName}/_faults, GET /{ProsozSimulator.SimulatorName}/_calls");
+Console.WriteLine($"  Marius: POST/GET {MariusSimulator.Path}, POST /{MariusSimulator.SimulatorName}/_faults, GET /{MariusSimulator.SimulatorName}/_calls");
+Console.WriteLine("Press Ctrl+C to stop.");
+
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.TrySetResult();
+};
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+});
+
+await stop.Task;
+Console.WriteLine("Stopping simulators.");

@@ -1,0 +1,448 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Xml;
+using System.Xml.Linq;
+using System.Xml.Schema;
+using IntegrationHub.Contracts;
+using IntegrationHub.Simulators.Crypto;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace IntegrationHub.Simulators.Procedures;
+
+/// <summary>What a concrete procedure read from the application inside a handover.</summary>
+/// <param name="Leistungsart">Kind of benefit for the case list, e.g. "HILFE_ZUM_LEBENSUNTERHALT".</param>
+public sealed record AcceptedApplication(string Leistungsart);
+
+/// <summary>
+/// Common behaviour of the simulated specialist procedures: safe loading, signature check against the
+/// pinned certificate of the author ARS, schema validation, idempotent case creation, receipt, recording
+/// and fault injection. The core (<see cref="ReceiveHandoverAsync"/>) knows no HTTP, so other transports
+/// (e.g. a mailbox) can feed it the same way.
+/// </summary>
+public abstract partial class FachverfahrenSimulator
+{
+    /// <summary>Largest handover accepted (20 MB).</summary>
+    public const int MaxHandoverBytes = 20 * 1024 * 1024;
+
+    private const int MaxIdempotencyKeyLength = 200;
+    private const int MaxRecordedCalls = 10_000;
+
+    private static readonly Lazy<XmlSchemaSet> SharedSchemas = new(LoadSchemas, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object SchemaValidationGate = new();
+
+    private readonly object _gate = new();
+    private readonly List<SimulatedCase> _cases = [];
+    private readonly List<SimulatorCall> _calls = [];
+    private readonly Dictionary<string, StoredReceipt> _receiptsByKey = new(StringComparer.Ordinal);
+    private int _caseCounter;
+    private int _duplicateCalls;
+
+    protected FachverfahrenSimulator(string name, SignaturePins pins, TimeProvider? time, ILogger? logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(pins);
+        Name = name;
+        Pins = pins;
+        Time = time ?? TimeProvider.System;
+        Logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Route segment and problem-type segment, e.g. "prosoz".</summary>
+    public string Name { get; }
+
+    /// <summary>The certificates this procedure trusts per ARS (shared between procedures).</summary>
+    public SignaturePins Pins { get; }
+
+    /// <summary>Fault injection applied before every handover is handled.</summary>
+    public FaultInjection Faults { get; } = new();
+
+    /// <summary>Path of the case collection, e.g. "/prosoz/api/v1/faelle".</summary>
+    public abstract string CasesPath { get; }
+
+    /// <summary>Snapshot of the cases created so far.</summary>
+    public IReadOnlyList<SimulatedCase> Cases
+    {
+        get { lock (_gate) { return _cases.ToArray(); } }
+    }
+
+    /// <summary>Snapshot of all recorded calls (the latest 10,000).</summary>
+    public IReadOnlyList<SimulatorCall> Calls
+    {
+        get { lock (_gate) { return _calls.ToArray(); } }
+    }
+
+    /// <summary>How many calls replayed an existing receipt because their Idempotency-Key was known.</summary>
+    public int DuplicateCallCount
+    {
+        get { lock (_gate) { return _duplicateCalls; } }
+    }
+
+    protected TimeProvider Time { get; }
+
+    protected ILogger Logger { get; }
+
+    /// <summary>How many cases exist for a FIT-Connect submission (more than one means a double delivery).</summary>
+    public int CaseCountFor(Guid submissionId)
+    {
+        lock (_gate)
+        {
+            return _cases.Count(c => c.SubmissionId == submissionId);
+        }
+    }
+
+    /// <summary>Forgets all cases, calls and faults (the case counter goes on, as in a real procedure).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _cases.Clear();
+            _calls.Clear();
+            _receiptsByKey.Clear();
+            _duplicateCalls = 0;
+        }
+
+        Faults.Reset();
+    }
+
+    /// <summary>Handles one signed fall.uebergabe.0001 document.</summary>
+    /// <param name="body">The document bytes.</param>
+    /// <param name="idempotencyKey">The caller's idempotency key (required).</param>
+    /// <param name="channel">Transport name for the call record.</param>
+    /// <param name="ct">Cancellation.</param>
+    public async Task<HandoverResponse> ReceiveHandoverAsync(byte[] body, string? idempotencyKey, string channel = "http", CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+
+        var latency = Faults.Latency;
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, Time, ct).ConfigureAwait(false);
+        }
+
+        if (Faults.TryConsumeFailure(out var faultStatus))
+        {
+            var fault = HandoverResponse.Problem(Name, faultStatus, "fault-injected", "Injected fault", "The simulator was told to fail this call.");
+            Record(channel, idempotencyKey, fault, "fault-injected", null, false, null);
+            return fault;
+        }
+
+        var result = Handle(body, idempotencyKey);
+        Record(channel, idempotencyKey, result.Response, result.Outcome, result.SignatureOk, result.Duplicate, result.SubmissionId);
+        if (result.Response.StatusCode >= 400)
+        {
+            // Ids and the problem kind only: never document content.
+            Logger.LogWarning("{Simulator} refused a handover: {Outcome} ({Status})", Name, result.Outcome, result.Response.StatusCode);
+        }
+
+        return result.Response;
+    }
+
+    /// <summary>Checks that the application inside the handover belongs to this procedure.</summary>
+    /// <param name="antrag">The application element (child of fall:antrag).</param>
+    /// <param name="accepted">What the case list shows about it.</param>
+    /// <param name="refusal">Why it does not belong here.</param>
+    protected abstract bool TryAccept(XElement antrag, out AcceptedApplication accepted, out string refusal);
+
+    /// <summary>The next case file number, e.g. "50.21-SGB12-2026-000001".</summary>
+    protected abstract string FormatAktenzeichen(int number, DateTimeOffset now);
+
+    /// <summary>How the procedure names itself as author of receipts.</summary>
+    protected abstract (string Kennung, string Name) ReceiptAuthor { get; }
+
+    private HandlingResult Handle(byte[] body, string? idempotencyKey)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+        {
+            return Refuse(400, "idempotency-key-missing", "Idempotency-Key required", "Every handover needs an Idempotency-Key header.");
+        }
+
+        if (idempotencyKey.Length > MaxIdempotencyKeyLength)
+        {
+            return Refuse(400, "idempotency-key-invalid", "Idempotency-Key too long", $"At most {MaxIdempotencyKeyLength} characters.");
+        }
+
+        if (body.Length > MaxHandoverBytes)
+        {
+            return Refuse(413, "payload-too-large", "Handover too large", $"At most {MaxHandoverBytes} bytes.");
+        }
+
+        XmlDocument document;
+        try
+        {
+            document = LoadSafely(body);
+        }
+        catch (XmlException)
+        {
+            return Refuse(400, "malformed-xml", "Not well-formed XML", "The body is not a well-formed XML document (DTDs are not allowed).");
+        }
+
+        var root = document.DocumentElement;
+        if (root is null || root.LocalName != XoevNames.FallUebergabe || root.NamespaceURI != XoevNames.FallNs)
+        {
+            return Refuse(422, "wrong-root", "Not a case handover", $"Expected {{{XoevNames.FallNs}}}{XoevNames.FallUebergabe}.");
+        }
+
+        var authorArs = root.SelectSingleNode("*[local-name()='nachrichtenkopf']/*[local-name()='autor']/*[local-name()='kennung']")?.InnerText.Trim();
+        if (string.IsNullOrEmpty(authorArs))
+        {
+            return Refuse(422, "author-missing", "No author", "nachrichtenkopf/autor/kennung is missing.");
+        }
+
+        if (!Pins.TryGet(authorArs, out var pinned))
+        {
+            return Refuse(403, "signer-not-pinned", "Unknown sender", "No signing certificate is pinned for the author ARS.");
+        }
+
+        (bool Ok, string? Failure) signature;
+        try
+        {
+            signature = ReceivedSignature.Verify(document, pinned);
+        }
+        catch (CryptographicException)
+        {
+            signature = (false, "The signature could not be processed.");
+        }
+
+        if (!signature.Ok)
+        {
+            return Refuse(422, "signature-invalid", "Signature invalid", signature.Failure ?? "The XML signature does not verify.", signatureOk: false);
+        }
+
+        var schemaErrors = ValidateAgainstSchema(body);
+        if (schemaErrors.Count > 0)
+        {
+            return Refuse(422, "schema-invalid", "Schema validation failed", $"{schemaErrors.Count} schema violation(s).", signatureOk: true, errors: schemaErrors);
+        }
+
+        // Valid by schema from here on, so the structure can be read without more checks.
+        var handover = ToXDocument(body).Root!;
+        var head = handover.Element(XoevNames.Fall + "nachrichtenkopf")!;
+        var nachrichtUuid = Guid.Parse(head.Element(XoevNames.Ihc + "nachrichtUUID")!.Value);
+        var fall = handover.Element(XoevNames.Fall + "fall")!;
+        var submissionId = Guid.Parse(fall.Element(XoevNames.Fall + "submissionId")!.Value);
+        var antrag = handover.Element(XoevNames.Fall + "antrag")!.Elements().First();
+        var author = head.Element(XoevNames.Ihc + "autor")!;
+
+        if (!TryAccept(antrag, out var accepted, out var refusal))
+        {
+            return Refuse(422, "unsupported-application", "Application not handled here", refusal, signatureOk: true, submissionId: submissionId);
+        }
+
+        lock (_gate)
+        {
+            if (_receiptsByKey.TryGetValue(idempotencyKey, out var stored))
+            {
+                if (stored.SubmissionId != submissionId)
+                {
+                    return Refuse(409, "idempotency-key-reused", "Idempotency-Key reused", "The key was used for another submission.", signatureOk: true, submissionId: submissionId);
+                }
+
+                _duplicateCalls++;
+                var replay = new HandoverResponse(200, HandoverResponse.Xml, stored.Receipt)
+                {
+                    Aktenzeichen = stored.Aktenzeichen,
+                    Location = CaseLocation(stored.Aktenzeichen),
+                };
+                return new HandlingResult(replay, "duplicate", true, true, submissionId);
+            }
+
+            var now = Time.GetUtcNow();
+            var aktenzeichen = FormatAktenzeichen(++_caseCounter, now);
+            var receipt = BuildReceipt(now, nachrichtUuid, submissionId, aktenzeichen, author);
+            _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey));
+            _receiptsByKey[idempotencyKey] = new StoredReceipt(submissionId, aktenzeichen, receipt);
+            Logger.LogInformation("{Simulator} created case {Aktenzeichen} for submission {SubmissionId}", Name, aktenzeichen, submissionId);
+            var created = new HandoverResponse(201, HandoverResponse.Xml, receipt)
+            {
+                Aktenzeichen = aktenzeichen,
+                Location = CaseLocation(aktenzeichen),
+            };
+            return new HandlingResult(created, "accepted", true, false, submissionId);
+        }
+    }
+
+    private string CaseLocation(string aktenzeichen) => $"{CasesPath}/{Uri.EscapeDataString(aktenzeichen)}";
+
+    private byte[] BuildReceipt(DateTimeOffset now, Guid bezugNachrichtUuid, Guid submissionId, string aktenzeichen, XElement handoverAuthor)
+    {
+        var ihc = XoevNames.Ihc;
+        var fall = XoevNames.Fall;
+        var (kennung, name) = ReceiptAuthor;
+        var leserKennung = handoverAuthor.Element(ihc + "kennung")?.Value ?? string.Empty;
+        var leserName = handoverAuthor.Element(ihc + "name")?.Value ?? string.Empty;
+        var leserVerzeichnis = handoverAuthor.Element(ihc + "verzeichnisdienst")?.Element(ihc + "code")?.Value ?? "ARS";
+
+        var root = new XElement(
+            fall + XoevNames.FallQuittung,
+            new XAttribute(XNamespace.Xmlns + "fall", fall),
+            new XAttribute(XNamespace.Xmlns + "ihc", ihc),
+            new XElement(
+                fall + "nachrichtenkopf",
+                new XElement(ihc + "nachrichtUUID", Guid.NewGuid().ToString()),
+                Code(ihc + "nachrichtentyp", XoevNames.NachrichtentypList, XoevNames.FallQuittung),
+                new XElement(ihc + "erstellungszeitpunkt", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
+                new XElement(
+                    ihc + "autor",
+                    Code(ihc + "verzeichnisdienst", XoevNames.VerzeichnisdienstList, "FACHVERFAHREN"),
+                    new XElement(ihc + "kennung", kennung),
+                    new XElement(ihc + "name", name)),
+                new XElement(
+                    ihc + "leser",
+                    Code(ihc + "verzeichnisdienst", XoevNames.VerzeichnisdienstList, leserVerzeichnis),
+                    new XElement(ihc + "kennung", leserKennung),
+                    new XElement(ihc + "name", leserName))),
+            new XElement(fall + "bezugNachrichtUUID", bezugNachrichtUuid.ToString()),
+            new XElement(fall + "submissionId", submissionId.ToString()),
+            new XElement(fall + "ergebnis", "ANGENOMMEN"),
+            new XElement(fall + "aktenzeichen", aktenzeichen));
+
+        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true };
+        using var stream = new MemoryStream();
+        using (var writer = XmlWriter.Create(stream, settings))
+        {
+            new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(writer);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static XElement Code(XName name, string listUri, string code) =>
+        new(
+            name,
+            new XAttribute("listURI", listUri),
+            new XAttribute("listVersionID", "1.0"),
+            new XElement(XoevNames.Ihc + "code", code));
+
+    /// <summary>Loads without DTDs, external resolution or more than 20 MB of characters; keeps whitespace for the signature.</summary>
+    internal static XmlDocument LoadSafely(byte[] body)
+    {
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Prohibit,
+            XmlResolver = null,
+            MaxCharactersInDocument = MaxHandoverBytes,
+            MaxCharactersFromEntities = 1024,
+            IgnoreComments = false,
+            IgnoreWhitespace = false,
+            IgnoreProcessingInstructions = false,
+        };
+        var document = new XmlDocument { PreserveWhitespace = true, XmlResolver = null };
+        using var stream = new MemoryStream(body, writable: false);
+        using var reader = XmlReader.Create(stream, settings);
+        document.Load(reader);
+        return document;
+    }
+
+    private static XDocument ToXDocument(byte[] body)
+    {
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxHandoverBytes };
+        using var stream = new MemoryStream(body, writable: false);
+        using var reader = XmlReader.Create(stream, settings);
+        return XDocument.Load(reader);
+    }
+
+    /// <summary>Validates the raw bytes (not the DOM, so no schema defaults leak into the signed tree).</summary>
+    private static JsonArray ValidateAgainstSchema(byte[] body)
+    {
+        var errors = new JsonArray();
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Prohibit,
+            XmlResolver = null,
+            MaxCharactersInDocument = MaxHandoverBytes,
+            ValidationType = ValidationType.Schema,
+            ValidationFlags = XmlSchemaValidationFlags.ReportValidationWarnings,
+        };
+        settings.Schemas = SharedSchemas.Value;
+        settings.ValidationEventHandler += (_, e) =>
+        {
+            if (errors.Count < 20)
+            {
+                errors.Add(new JsonObject
+                {
+                    ["severity"] = e.Severity == XmlSeverityType.Error ? "error" : "warning",
+                    ["line"] = e.Exception?.LineNumber ?? 0,
+                    ["position"] = e.Exception?.LinePosition ?? 0,
+                    ["message"] = RedactValues(e.Message),
+                });
+            }
+        };
+
+        // A compiled XmlSchemaSet is not documented as safe for parallel validation; validation is quick.
+        lock (SchemaValidationGate)
+        {
+            try
+            {
+                using var stream = new MemoryStream(body, writable: false);
+                using var reader = XmlReader.Create(stream, settings);
+                while (reader.Read())
+                {
+                }
+            }
+            catch (XmlException ex)
+            {
+                errors.Add(new JsonObject { ["severity"] = "error", ["line"] = ex.LineNumber, ["position"] = ex.LinePosition, ["message"] = "Not well-formed." });
+            }
+        }
+
+        return errors;
+    }
+
+    private static XmlSchemaSet LoadSchemas()
+    {
+        var set = XoevSchemas.Load();
+        if (!set.IsCompiled)
+        {
+            set.Compile();
+        }
+
+        return set;
+    }
+
+    /// <summary>Schema messages quote the offending value; that may be personal data, so it is dropped.</summary>
+    private static string RedactValues(string message) => ValueQuote().Replace(message, "value '***'");
+
+    [GeneratedRegex("value '[^']*'", RegexOptions.CultureInvariant)]
+    private static partial Regex ValueQuote();
+
+    private HandlingResult Refuse(
+        int status,
+        string kind,
+        string title,
+        string detail,
+        bool? signatureOk = null,
+        JsonArray? errors = null,
+        Guid? submissionId = null) =>
+        new(HandoverResponse.Problem(Name, status, kind, title, detail, errors), kind, signatureOk, false, submissionId);
+
+    private void Record(string channel, string? key, HandoverResponse response, string outcome, bool? signatureOk, bool duplicate, Guid? submissionId)
+    {
+        var call = new SimulatorCall(
+            Time.GetUtcNow(),
+            channel,
+            string.IsNullOrWhiteSpace(key) ? null : key,
+            response.StatusCode,
+            outcome,
+            signatureOk,
+            duplicate,
+            response.Aktenzeichen,
+            submissionId);
+        lock (_gate)
+        {
+            if (_calls.Count >= MaxRecordedCalls)
+            {
+                _calls.RemoveAt(0);
+            }
+
+            _calls.Add(call);
+        }
+    }
+
+    private sealed record StoredReceipt(Guid SubmissionId, string Aktenzeichen, byte[] Receipt);
+
+    private sealed record HandlingResult(HandoverResponse Response, string Outcome, bool? SignatureOk, bool Duplicate, Guid? SubmissionId);
+}

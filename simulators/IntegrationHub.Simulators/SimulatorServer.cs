@@ -1,0 +1,154 @@
+using System.Net;
+using IntegrationHub.Simulators.Marius;
+using IntegrationHub.Simulators.Procedures;
+using IntegrationHub.Simulators.Prosoz;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace IntegrationHub.Simulators;
+
+/// <summary>Settings of a <see cref="SimulatorServer"/>.</summary>
+public sealed record SimulatorServerOptions
+{
+    /// <summary>Port on 127.0.0.1; 0 (default) picks a free one. Ignored when <see cref="Urls"/> is set.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Explicit listen URLs (e.g. from --urls), instead of 127.0.0.1:<see cref="Port"/>.</summary>
+    public IReadOnlyList<string>? Urls { get; init; }
+
+    /// <summary>Clock for case timestamps and Aktenzeichen years; system clock by default.</summary>
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>Lowest log level written to the console (warnings by default).</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>Pins to share (e.g. filled from configuration before start); a new set by default.</summary>
+    public SignaturePins? Pins { get; init; }
+}
+
+/// <summary>
+/// Hosts the Prosoz-like and Marius-like procedures on Kestrel (in-process for tests, or in the
+/// simulator host process).
+/// </summary>
+public sealed class SimulatorServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _disposed;
+
+    private SimulatorServer(WebApplication app, Uri baseAddress, IReadOnlyList<Uri> addresses, ProsozSimulator prosoz, MariusSimulator marius, SignaturePins pins)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        Addresses = addresses;
+        Prosoz = prosoz;
+        Marius = marius;
+        Pins = pins;
+    }
+
+    /// <summary>The first address the server listens on, ending with a slash.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>All addresses the server listens on.</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
+
+    public ProsozSimulator Prosoz { get; }
+
+    public MariusSimulator Marius { get; }
+
+    public SignaturePins Pins { get; }
+
+    public static async Task<SimulatorServer> StartAsync(SimulatorServerOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new SimulatorServerOptions();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(SimulatorServer).Assembly.GetName().Name,
+            Args = [],
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = FachverfahrenSimulator.MaxHandoverBytes + 1024L * 1024;
+        });
+        var urls = options.Urls is { Count: > 0 } ? options.Urls : [$"http://127.0.0.1:{options.Port}"];
+        builder.WebHost.UseUrls([.. urls]);
+
+        var time = options.Time ?? TimeProvider.System;
+        var pins = options.Pins ?? new SignaturePins();
+        var app = builder.Build();
+
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var prosoz = new ProsozSimulator(pins, time, loggers.CreateLogger<ProsozSimulator>());
+        var marius = new MariusSimulator(pins, time, loggers.CreateLogger<MariusSimulator>());
+
+        app.MapGet("/health", () => Results.Text("ok"));
+        app.MapProcedure(prosoz);
+        app.MapProcedure(marius);
+
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            ?? throw new InvalidOperationException("Kestrel reported no addresses.");
+        var addresses = bound.Select(a => new Uri(NormalizeAddress(a))).ToArray();
+        if (addresses.Length == 0)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException("Kestrel reported no addresses.");
+        }
+
+        return new SimulatorServer(app, addresses[0], addresses, prosoz, marius, pins);
+    }
+
+    /// <summary>Client for the server's base address (the caller disposes it).</summary>
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static string NormalizeAddress(string address)
+    {
+        // Wildcard bindings ("http://[::]:5080", "http://+:5080") are not dialable; use loopback instead.
+        var uri = new Uri(address.Replace("://+:", "://localhost:", StringComparison.Ordinal)
+            .Replace("://*:", "://localhost:", StringComparison.Ordinal));
+        var host = uri.Host;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+        {
+            host = "127.0.0.1";
+        }
+
+        return new UriBuilder(uri) { Host = host, Path = "/" }.Uri.ToString();
+    }
+}

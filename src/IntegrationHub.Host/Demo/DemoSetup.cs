@@ -1,0 +1,18 @@
+using IntegrationHub.Simulators;
+
+namespace IntegrationHub.Host.Demo;
+
+public static class DemoSetup
+{
+    /// <summary>Starts the simulators in-process and points the hub's targets at them.</summary>
+    public static async Task<SimulatorServer> StartSimulatorsAsync(ConfigurationManager configuration)
+    {
+        var simulators = await SimulatorServer.StartAsync();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Hub:Targets:prosoz:BaseUrl"] = new Uri(simulators.BaseAddress, "prosoz/").ToString(),
+            ["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString(),
+        });
+        return simulators;
+    }
+}

@@ -1,0 +1,47 @@
+using IntegrationHub.Hosting;
+using IntegrationHub.Host.Demo;
+using Serilog;
+using Serilog.Formatting.Json;
+
+// The host only composes: configuration, logging, the hub's capabilities and, with --demo,
+// the in-process simulators and a demo batch.
+var demo = args.Contains("--demo");
+var exitAfterDemo = args.Contains("--exit");
+var builder = WebApplication.CreateBuilder(args.Where(a => a is not ("--demo" or "--exit")).ToArray());
+
+var logging = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+logging = builder.Configuration["Logging:Format"] == "json"
+    ? logging.WriteTo.Console(new JsonFormatter(renderMessage: true))
+    : logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties}{NewLine}{Exception}");
+builder.Logging.ClearProviders();
+builder.Logging.AddSerilog(logging.CreateLogger(), dispose: true);
+
+await using var simulators = demo ? await DemoSetup.StartSimulatorsAsync(builder.Configuration) : null;
+
+builder.Services.AddIntegrationHub(builder.Configuration);
+var app = builder.Build();
+app.MapIntegrationHub();
+await app.InitializeIntegrationHubAsync();
+
+if (simulators is null)
+{
+    await app.RunAsync();
+    return 0;
+}
+
+await app.StartAsync();
+var succeeded = await DemoRun.RunAsync(app, simulators);
+if (exitAfterDemo)
+{
+    await app.StopAsync();
+    return succeeded ? 0 : 1;
+}
+Console.WriteLine("The hub keeps serving (Ctrl+C to stop):");
+foreach (var url in app.Urls) Console.WriteLine($"  FIT-Connect API   {url}/v1/destinations/{{destinationId}}");
+foreach (var url in app.Urls) Console.WriteLine($"  OpenAPI document  {url}/openapi/v1.json");
+foreach (var url in app.Urls) Console.WriteLine($"  Health            {url}/health/ready");
+Console.WriteLine($"  Simulators        {simulators.BaseAddress}prosoz/api/v1/faelle  {simulators.BaseAddress}marius/api/v1/antraege");
+await app.WaitForShutdownAsync();
+return 0;
+
+public partial class Program;

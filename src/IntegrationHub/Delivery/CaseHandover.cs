@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Xml;
+using IntegrationHub.Ledger;
+using IntegrationHub.Validation;
+
+namespace IntegrationHub.Delivery;
+
+/// <summary>
+/// Builds the fall.uebergabe.0001 a specialist procedure receives: the application exactly as the
+/// citizen sent it (imported node by node, not re-serialised), its attachments and the case data.
+/// </summary>
+public static class CaseHandover
+{
+    public const string FallNamespace = "urn:integrationhub:xoev:fall:1.0";
+    public const string CommonNamespace = "urn:integrationhub:xoev:common:1.0";
+    public const string MessageType = "fall.uebergabe.0001";
+
+    /// <param name="messageId">Stable per delivery, so a retry sends the same message.</param>
+    public static XmlDocument Build(Guid messageId, Submission submission, XmlDocument application, IReadOnlyList<DecryptedAttachment> attachments,
+        string target, string municipalityName, DateTimeOffset createdAt)
+    {
+        var doc = new XmlDocument { XmlResolver = null, PreserveWhitespace = false };
+        var root = doc.CreateElement("fall", MessageType, FallNamespace);
+        root.SetAttribute("xmlns:ihc", CommonNamespace);
+        doc.AppendChild(root);
+
+        var kopf = Append(root, "nachrichtenkopf", FallNamespace);
+        Text(kopf, "nachrichtUUID", CommonNamespace, messageId.ToString());
+        var typ = Append(kopf, "nachrichtentyp", CommonNamespace);
+        typ.SetAttribute("listURI", "urn:integrationhub:codeliste:nachrichtentyp");
+        typ.SetAttribute("listVersionID", "1.0");
+        Text(typ, "code", CommonNamespace, MessageType);
+        Text(kopf, "erstellungszeitpunkt", CommonNamespace, Timestamp(createdAt));
+        Authority(Append(kopf, "autor", CommonNamespace), "ARS", submission.Ars, municipalityName);
+        Authority(Append(kopf, "leser", CommonNamespace), "FACHVERFAHREN", target, target);
+
+        var fall = Append(root, "fall", FallNamespace);
+        Text(fall, "submissionId", FallNamespace, submission.Id.ToString());
+        Text(fall, "caseId", FallNamespace, submission.CaseId.ToString());
+        Text(fall, "eingangszeitpunkt", FallNamespace, Timestamp(submission.SubmittedAt ?? submission.CreatedAt));
+        Text(fall, "leikaSchluessel", FallNamespace, submission.LeikaKey);
+        Text(fall, "ars", FallNamespace, submission.Ars);
+        Text(fall, "zielsystem", FallNamespace, target);
+
+        Append(root, "antrag", FallNamespace).AppendChild(doc.ImportNode(application.DocumentElement!, deep: true));
+
+        var anlagen = Append(root, "anlagen", FallNamespace);
+        foreach (var a in attachments)
+        {
+            var anlage = Append(anlagen, "anlage", FallNamespace);
+            Text(anlage, "anlageId", FallNamespace, a.AttachmentId.ToString());
+            Text(anlage, "dateiname", FallNamespace, a.FileName);
+            Text(anlage, "mimeType", FallNamespace, a.MimeType);
+            Text(anlage, "hashSha512", FallNamespace, a.Sha512);
+            Text(anlage, "groesseBytes", FallNamespace, a.Content.LongLength.ToString(CultureInfo.InvariantCulture));
+            Text(anlage, "inhalt", FallNamespace, Convert.ToBase64String(a.Content));
+        }
+        return doc;
+    }
+
+    private static void Authority(XmlElement parent, string directory, string id, string name)
+    {
+        Text(Append(parent, "verzeichnisdienst", CommonNamespace), "code", CommonNamespace, directory);
+        Text(parent, "kennung", CommonNamespace, id);
+        Text(parent, "name", CommonNamespace, name);
+    }
+
+    private static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static XmlElement Append(XmlElement parent, string name, string ns)
+    {
+        var prefix = ns == CommonNamespace ? "ihc" : "fall";
+        var element = parent.OwnerDocument.CreateElement(prefix, name, ns);
+        parent.AppendChild(element);
+        return element;
+    }
+
+    private static void Text(XmlElement parent, string name, string ns, string value) => Append(parent, name, ns).InnerText = value;
+}

@@ -1,0 +1,121 @@
+using IntegrationHub.Adapters.Marius;
+using IntegrationHub.Adapters.Prosoz;
+using IntegrationHub.Delivery;
+using IntegrationHub.Intake;
+using IntegrationHub.Ledger;
+using IntegrationHub.Observability;
+using IntegrationHub.Problems;
+using IntegrationHub.Routing;
+using IntegrationHub.Storage;
+using IntegrationHub.Tenancy;
+using IntegrationHub.Validation;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Hosting;
+
+/// <summary>The one place that wires the hub's capabilities together; the host only calls these.</summary>
+public static class IntegrationHubExtensions
+{
+    public static IServiceCollection AddIntegrationHub(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<HubOptions>().Bind(configuration.GetSection(HubOptions.Section));
+        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+
+        // Ledger: SQLite file by default.
+        var connectionString = configuration.GetConnectionString("Ledger")
+            ?? $"Data Source={Path.Combine(Path.GetFullPath(hub.DataDirectory), "ledger.db")};Default Timeout=30";
+        services.AddDbContext<HubDbContext>(o => o.UseSqlite(connectionString));
+
+        // Blob store: the filesystem by default.
+        services.AddSingleton<IBlobStore>(new FileSystemBlobStore(Path.Combine(hub.DataDirectory, "blobs")));
+
+        services.AddSingleton<KeyStore>();
+        services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<SenderClients>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<CaseEventLog>();
+        services.AddSingleton<SubmissionReader>();
+        services.AddScoped<RequireSenderToken>();
+
+        services.AddHttpClient<ProsozAdapter>();
+        services.AddHttpClient<MariusAdapter>();
+        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
+        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
+
+        services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<SubmissionReceivedConsumer, SubmissionReceivedConsumerDefinition>();
+            bus.AddConsumer<SubmissionAcceptedConsumer, SubmissionAcceptedConsumerDefinition>();
+            bus.AddConsumer<DeliveryRequestedConsumer, DeliveryRequestedConsumerDefinition>();
+            bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        });
+
+        services.AddHubTelemetry(configuration);
+        services.AddProblemDetails();
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "IntegrationHub: FIT-Connect Submission API (sender side)";
+            document.Info.Version = "v1";
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddCheck<LedgerHealthCheck>("ledger", tags: ["ready"])
+            .AddCheck<BlobStoreHealthCheck>("blob-store", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>
+    public static async Task InitializeIntegrationHubAsync(this WebApplication app)
+    {
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            await db.Database.EnsureCreatedAsync();
+            if (db.Database.IsSqlite())
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
+        var tenants = app.Services.GetRequiredService<TenantDirectory>();
+        var keys = app.Services.GetRequiredService<KeyStore>();
+        _ = keys.HubSigningKey;
+        foreach (var tenant in tenants.Tenants)
+        {
+            _ = keys.SigningCertificate(tenant.Ars);
+            foreach (var destination in tenant.Destinations) _ = keys.DestinationKey(destination.Id);
+        }
+    }
+
+    public static WebApplication MapIntegrationHub(this WebApplication app)
+    {
+        // Every answer has a JSON body: unhandled errors and bare status codes become problems too.
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            var type = context.Features.Get<IExceptionHandlerFeature>()?.Error is BadHttpRequestException
+                ? ProblemTypes.InvalidRequest : ProblemTypes.InternalError;
+            await ProblemResults.Problem(type, type == ProblemTypes.InternalError ? "The hub could not complete the request; it was logged." : null)
+                .ExecuteAsync(context);
+        }));
+        app.UseStatusCodePages(async status =>
+        {
+            if (status.HttpContext.Response.StatusCode == StatusCodes.Status404NotFound)
+                await ProblemResults.Problem(ProblemTypes.NotFound).ExecuteAsync(status.HttpContext);
+            else
+                await Results.Problem(statusCode: status.HttpContext.Response.StatusCode).ExecuteAsync(status.HttpContext);
+        });
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapTokenEndpoint();
+        app.MapDestinationApi();
+        app.MapSubmissionApi();
+        return app;
+    }
+}

@@ -1,0 +1,70 @@
+namespace IntegrationHub.Intake;
+
+/// <summary>
+/// Watches a JWE compact serialization stream by as it is copied to the blob store: counts the
+/// parts, checks the base64url alphabet and keeps the last part (the authentication tag),
+/// without ever holding the whole body in memory.
+/// </summary>
+public sealed class JweCompactInspector(Stream inner, long maxBytes) : Stream
+{
+    private const int MaxTagChars = 64;
+    private readonly System.Text.StringBuilder _tag = new();
+    private long _length;
+    private int _dots;
+    private bool _invalidCharacter;
+
+    public bool IsWellFormed => !_invalidCharacter && _dots == 4 && _tag.Length > 0;
+    public bool TooLarge => _length > maxBytes;
+    public string AuthenticationTag => _tag.ToString();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var read = await inner.ReadAsync(buffer, ct);
+        Inspect(buffer.Span[..read]);
+        return read;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        Inspect(buffer.AsSpan(offset, read));
+        return read;
+    }
+
+    private void Inspect(ReadOnlySpan<byte> chunk)
+    {
+        _length += chunk.Length;
+        if (_length > maxBytes) throw new PayloadTooLargeException();
+        foreach (var b in chunk)
+        {
+            if (b == (byte)'.')
+            {
+                _dots++;
+                if (_dots == 4) _tag.Clear();
+                continue;
+            }
+            if (!(b is >= (byte)'A' and <= (byte)'Z' or >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_'))
+            {
+                _invalidCharacter = true;
+                continue;
+            }
+            if (_dots == 4)
+            {
+                if (_tag.Length >= MaxTagChars) _invalidCharacter = true;
+                else _tag.Append((char)b);
+            }
+        }
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _length; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+public sealed class PayloadTooLargeException() : Exception("The payload exceeds the configured limit.");

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace IntegrationHub.Ledger;
+
+public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbContext(options)
+{
+    public DbSet<Submission> Submissions => Set<Submission>();
+    public DbSet<SubmissionAttachment> SubmissionAttachments => Set<SubmissionAttachment>();
+    public DbSet<SubmissionHistoryEntry> History => Set<SubmissionHistoryEntry>();
+    public DbSet<TargetDelivery> Deliveries => Set<TargetDelivery>();
+    public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Submission>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.CaseId).IsUnique();
+            e.HasIndex(x => new { x.Status, x.UpdatedAt });
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Ars).HasMaxLength(12);
+            e.Property(x => x.LeikaKey).HasMaxLength(14);
+            e.Ignore(x => x.AnnouncedAttachmentIds);
+        });
+        b.Entity<SubmissionAttachment>(e => e.HasKey(x => new { x.SubmissionId, x.AttachmentId }));
+        b.Entity<SubmissionHistoryEntry>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.SubmissionId);
+        });
+        b.Entity<TargetDelivery>(e =>
+        {
+            e.HasKey(x => x.Id);
+            // One delivery per submission and target: the routing consumer may run twice.
+            e.HasIndex(x => new { x.SubmissionId, x.Target }).IsUnique();
+            e.HasIndex(x => x.Aktenzeichen);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        });
+        b.Entity<CaseEvent>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.CaseId);
+            e.HasIndex(x => new { x.SubmissionId, x.EventUri }).IsUnique();
+        });
+
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.
+        if (Database.IsSqlite())
+        {
+            foreach (var entity in b.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties().Where(p => p.ClrType == typeof(DateTimeOffset) || p.ClrType == typeof(DateTimeOffset?)))
+                property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter());
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace IntegrationHub.Ledger;
+
+public static class LedgerExtensions
+{
+    /// <summary>Appends a step to the submission's history (saved with the caller's unit of work).</summary>
+    public static void AddHistory(this HubDbContext db, Guid submissionId, string step, string? target = null, string? detail = null) =>
+        db.History.Add(new SubmissionHistoryEntry
+        {
+            SubmissionId = submissionId,
+            At = DateTimeOffset.UtcNow,
+            Step = step,
+            Target = target,
+            Detail = detail,
+        });
+}
+
+/// <summary>The named steps of a submission's timeline.</summary>
+public static class HistorySteps
+{
+    public const string Created = "created";
+    public const string AttachmentUploaded = "attachment-uploaded";
+    public const string Submitted = "submitted";
+    public const string Accepted = "accepted";
+    public const string Rejected = "rejected";
+    public const string Routed = "routed";
+    public const string DeliveryAttemptFailed = "delivery-attempt-failed";
+    public const string Delivered = "delivered";
+    public const string DeliveryFailed = "delivery-failed";
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http;
+
+namespace IntegrationHub.Problems;
+
+/// <summary>One RFC 7807 problem type: a stable URI, a title and the HTTP status it answers with.</summary>
+public sealed record ProblemType(string Name, string Title, int Status)
+{
+    public const string Prefix = "urn:integrationhub:problem:";
+    public string Uri => Prefix + Name;
+}
+
+/// <summary>Every problem the hub reports, in one list (README "Problem types" mirrors it).</summary>
+public static class ProblemTypes
+{
+    // Intake API
+    public static readonly ProblemType Unauthorized = new("unauthorized", "Missing or invalid access token", 401);
+    public static readonly ProblemType InvalidClient = new("invalid-client", "Unknown client or wrong secret", 401);
+    public static readonly ProblemType UnsupportedGrantType = new("unsupported-grant-type", "Only client_credentials is supported", 400);
+    public static readonly ProblemType DestinationForbidden = new("destination-forbidden", "The client may not submit to this destination", 403);
+    public static readonly ProblemType DestinationNotFound = new("destination-not-found", "Destination not found", 404);
+    public static readonly ProblemType KeyNotFound = new("key-not-found", "Key not found", 404);
+    public static readonly ProblemType SubmissionNotFound = new("submission-not-found", "Submission not found", 404);
+    public static readonly ProblemType CaseNotFound = new("case-not-found", "Case not found", 404);
+    public static readonly ProblemType ServiceNotOffered = new("service-not-offered", "The destination does not offer this service", 422);
+    public static readonly ProblemType InvalidRequest = new("invalid-request", "The request body is invalid", 400);
+    public static readonly ProblemType AttachmentNotAnnounced = new("attachment-not-announced", "The attachment was not announced", 422);
+    public static readonly ProblemType AttachmentMissing = new("attachment-missing", "Announced attachments are missing", 422);
+    public static readonly ProblemType SubmissionNotIncomplete = new("submission-not-incomplete", "The submission was already submitted", 409);
+    public static readonly ProblemType UnsupportedMediaType = new("unsupported-media-type", "Unsupported content type", 415);
+    public static readonly ProblemType PayloadTooLarge = new("payload-too-large", "The payload exceeds the configured limit", 413);
+    public static readonly ProblemType MalformedJwe = new("malformed-jwe", "Not a JWE in compact serialization", 400);
+    public static readonly ProblemType NotFound = new("not-found", "No such resource", 404);
+    public static readonly ProblemType InternalError = new("internal-error", "Internal error", 500);
+
+    // Validation (reject-submission)
+    public static readonly ProblemType DecryptionFailed = new("decryption-failed", "The submission could not be decrypted with the destination's key", 422);
+    public static readonly ProblemType UnsupportedEncryption = new("unsupported-encryption", "Only RSA-OAEP-256 with A256GCM is accepted", 422);
+    public static readonly ProblemType MetadataInvalid = new("metadata-invalid", "The metadata does not follow the FIT-Connect metadata schema", 422);
+    public static readonly ProblemType HashMismatch = new("hash-mismatch", "A hash in the metadata does not match the decrypted content", 422);
+    public static readonly ProblemType AttachmentsMismatch = new("attachments-mismatch", "The metadata's attachments differ from the announced attachments", 422);
+    public static readonly ProblemType XmlMalformed = new("xml-malformed", "The data is not well-formed or safe XML", 422);
+    public static readonly ProblemType SchemaInvalid = new("schema-invalid", "The data does not validate against its schema", 422);
+    public static readonly ProblemType SchemaUnsupported = new("schema-unsupported", "The submission schema is not accepted by this service", 422);
+    public static readonly ProblemType ServiceMismatch = new("service-mismatch", "The metadata's service differs from the submission's service", 422);
+    public static readonly ProblemType MunicipalityMismatch = new("municipality-mismatch", "The application addresses another municipality than the destination's", 422);
+    public static readonly ProblemType BusinessRuleViolated = new("business-rule-violated", "The application violates a business rule", 422);
+}
+
+public static class ProblemResults
+{
+    /// <summary>An application/problem+json answer with a specific type; detail never carries personal data.</summary>
+    public static IResult Problem(ProblemType type, string? detail = null, IDictionary<string, object?>? extensions = null) =>
+        Results.Problem(detail: detail, statusCode: type.Status, title: type.Title, type: type.Uri, extensions: extensions);
+}

@@ -1,0 +1,28 @@
+namespace IntegrationHub.Storage;
+
+/// <summary>
+/// Where raw submissions and attachments live (claim check). Names are paths like
+/// <c>submissions/{id}/data.jwe</c>; implementations stream, never buffer whole blobs.
+/// </summary>
+public interface IBlobStore
+{
+    Task PutAsync(string name, Stream content, CancellationToken ct = default);
+    Task<Stream> OpenReadAsync(string name, CancellationToken ct = default);
+    Task<bool> ExistsAsync(string name, CancellationToken ct = default);
+    Task DeleteAsync(string name, CancellationToken ct = default);
+    IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken ct = default);
+}
+
+public sealed class BlobNotFoundException(string name) : Exception($"Blob '{name}' does not exist.")
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>Names of the blobs that belong to one submission, in one place.</summary>
+public static class SubmissionBlobs
+{
+    public static string Prefix(Guid submissionId) => $"submissions/{submissionId:N}/";
+    public static string Metadata(Guid submissionId) => $"{Prefix(submissionId)}metadata.jwe";
+    public static string Data(Guid submissionId) => $"{Prefix(submissionId)}data.jwe";
+    public static string Attachment(Guid submissionId, Guid attachmentId) => $"{Prefix(submissionId)}attachments/{attachmentId:N}.jwe";
+}

@@ -1,0 +1,87 @@
+namespace IntegrationHub.Tenancy;
+
+/// <summary>The hub's configuration (section "Hub"); see README "Configuration".</summary>
+public sealed class HubOptions
+{
+    public const string Section = "Hub";
+
+    /// <summary>Root for the embedded default's SQLite file, blob folder and key folder.</summary>
+    public string DataDirectory { get; set; } = "data";
+    /// <summary>Issuer of tokens and events; the address senders use.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+    public KeyOptions Keys { get; set; } = new();
+    public IntakeLimits Limits { get; set; } = new();
+    public List<TenantOptions> Tenants { get; set; } = [];
+    public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public List<SenderClientOptions> Senders { get; set; } = [];
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>Folder of the key files; defaults to {DataDirectory}/keys.</summary>
+    public string? Directory { get; set; }
+    /// <summary>Protects private keys at rest. Required outside the embedded default (environment: Hub__Keys__MasterKey).</summary>
+    public string? MasterKey { get; set; }
+    /// <summary>RSA size of destination encryption keys; FIT-Connect requires 4096.</summary>
+    public int DestinationKeyBits { get; set; } = 4096;
+}
+
+public sealed class IntakeLimits
+{
+    public long MaxMetadataBytes { get; set; } = 512 * 1024;
+    public long MaxDataBytes { get; set; } = 16 * 1024 * 1024;
+    public long MaxAttachmentBytes { get; set; } = 64 * 1024 * 1024;
+    public int MaxAttachments { get; set; } = 50;
+    public long MaxXmlCharacters { get; set; } = 16 * 1024 * 1024;
+    public int AccessTokenMinutes { get; set; } = 30;
+}
+
+/// <summary>A municipality: its ARS, its destinations (Zustellpunkte) and its routes.</summary>
+public sealed class TenantOptions
+{
+    public string Ars { get; set; } = string.Empty;
+    public string Name { get; set; } = string.Empty;
+    public List<DestinationOptions> Destinations { get; set; } = [];
+    public List<RouteOptions> Routes { get; set; } = [];
+}
+
+public sealed class DestinationOptions
+{
+    public Guid Id { get; set; }
+    public List<ServiceOptions> Services { get; set; } = [];
+}
+
+public sealed class ServiceOptions
+{
+    /// <summary>The 14-digit LeiKa key of the service.</summary>
+    public string LeikaKey { get; set; } = string.Empty;
+    public string Name { get; set; } = string.Empty;
+    /// <summary>The submission schema the service accepts (submissionSchema.schemaUri).</summary>
+    public string SchemaUri { get; set; } = string.Empty;
+
+    public string Identifier => $"urn:de:fim:leika:leistung:{LeikaKey}";
+}
+
+public sealed class RouteOptions
+{
+    public string LeikaKey { get; set; } = string.Empty;
+    /// <summary>Names of entries in Hub:Targets.</summary>
+    public List<string> Targets { get; set; } = [];
+}
+
+public sealed class TargetOptions
+{
+    /// <summary>The adapter that speaks to this target: Prosoz or Marius.</summary>
+    public string Kind { get; set; } = string.Empty;
+    public string BaseUrl { get; set; } = string.Empty;
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A registered sender (EfA online service) and the destinations it may submit to.</summary>
+public sealed class SenderClientOptions
+{
+    public string ClientId { get; set; } = string.Empty;
+    /// <summary>SHA-256 of the client secret, hex; the secret itself is never stored.</summary>
+    public string SecretSha256 { get; set; } = string.Empty;
+    public List<Guid> Destinations { get; set; } = [];
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using IntegrationHub.Signing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Tenancy;
+
+public sealed record DestinationKey(string Kid, RSA Rsa, string Thumbprint);
+
+/// <summary>
+/// The hub's private keys: one encryption key per destination, one XMLDSig certificate per
+/// municipality and the hub's own signing key for events and access tokens. Generated on first
+/// use and kept in the key folder, private parts encrypted with the configured master key.
+/// </summary>
+public sealed class KeyStore
+{
+    private readonly string _directory;
+    private readonly string _masterKey;
+    private readonly int _destinationKeyBits;
+    private readonly ConcurrentDictionary<string, Lazy<object>> _cache = new();
+
+    public KeyStore(IOptions<HubOptions> options, ILogger<KeyStore> logger)
+    {
+        var hub = options.Value;
+        _directory = Path.GetFullPath(hub.Keys.Directory ?? Path.Combine(hub.DataDirectory, "keys"));
+        Directory.CreateDirectory(_directory);
+        _destinationKeyBits = hub.Keys.DestinationKeyBits;
+        _masterKey = hub.Keys.MasterKey is { Length: > 0 } configured ? configured : LocalMasterKey(logger);
+    }
+
+    /// <summary>The destination's current encryption key; its kid is what the destination publishes.</summary>
+    public DestinationKey DestinationKey(Guid destinationId) =>
+        Get($"destination-{destinationId:N}", () =>
+        {
+            var rsa = LoadOrCreateRsa($"destination-{destinationId:N}.key.pem", _destinationKeyBits);
+            return new DestinationKey($"{destinationId:N}-enc-1", rsa, Jose.JsonWebKeys.Thumbprint(rsa));
+        });
+
+    /// <summary>The municipality's certificate for signing XML it hands over (pinned by the receivers).</summary>
+    public X509Certificate2 SigningCertificate(string ars) =>
+        Get($"signing-{ars}", () =>
+        {
+            var path = Path.Combine(_directory, $"signing-{ars}.pfx");
+            if (File.Exists(path)) return SigningCertificates.ImportPfx(File.ReadAllBytes(path), _masterKey);
+            var certificate = SigningCertificates.CreateSelfSigned($"CN=IntegrationHub Signatur {ars}, O=Kommune {ars}, C=DE", 3072, TimeSpan.FromDays(730));
+            WriteAtomically(path, SigningCertificates.ExportPfx(certificate, _masterKey));
+            return certificate;
+        });
+
+    /// <summary>The hub's own key: signs Security Event Tokens and sender access tokens (PS512).</summary>
+    public DestinationKey HubSigningKey =>
+        Get("hub-signing", () =>
+        {
+            var rsa = LoadOrCreateRsa("hub-signing.key.pem", 4096);
+            var thumbprint = Jose.JsonWebKeys.Thumbprint(rsa);
+            return new DestinationKey(thumbprint, rsa, thumbprint);
+        });
+
+    private T Get<T>(string name, Func<T> create) where T : class =>
+        (T)_cache.GetOrAdd(name, _ => new Lazy<object>(() => create(), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+
+    private RSA LoadOrCreateRsa(string fileName, int bits)
+    {
+        var path = Path.Combine(_directory, fileName);
+        var rsa = RSA.Create();
+        if (File.Exists(path))
+        {
+            rsa.ImportFromEncryptedPem(File.ReadAllText(path), _masterKey);
+            return rsa;
+        }
+        rsa.KeySize = bits;
+        var pem = rsa.ExportEncryptedPkcs8PrivateKeyPem(_masterKey,
+            new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000));
+        WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(pem));
+        rsa.ImportFromEncryptedPem(File.ReadAllText(path), _masterKey); // whoever wrote first wins
+        return rsa;
+    }
+
+    private static void WriteAtomically(string path, byte[] content)
+    {
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.WriteAllBytes(temp, content);
+        try { File.Move(temp, path, overwrite: false); }
+        catch (IOException) when (File.Exists(path)) { File.Delete(temp); } // another process won the race; its key stands
+    }
+
+    // The embedded default has no secret store; it keeps a random master key beside the keys.
+    private string LocalMasterKey(ILogger logger)
+    {
+        var path = Path.Combine(_directory, "master.key");
+        if (!File.Exists(path))
+        {
+            logger.LogWarning("No Hub:Keys:MasterKey configured; generated a local master key file for the embedded default");
+            WriteAtomically(path, System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
+        }
+        return File.ReadAllText(path).Trim();
+    }
+}

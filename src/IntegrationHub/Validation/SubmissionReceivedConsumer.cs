@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using IntegrationHub.Contracts.Messages;
+using IntegrationHub.Intake;
+using IntegrationHub.Jose;
+using IntegrationHub.Ledger;
+using IntegrationHub.Observability;
+using IntegrationHub.Problems;
+using IntegrationHub.Tenancy;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.Validation;
+
+/// <summary>
+/// Validates a received submission and decides: accepted (accept-submission event) or rejected
+/// (reject-submission event with a specific problem). Safe to consume twice: a decided submission
+/// is not validated again; an accepted one is announced again so routing can catch up after a crash.
+/// </summary>
+public sealed class SubmissionReceivedConsumer(
+    HubDbContext db,
+    SubmissionReader reader,
+    TenantDirectory tenants,
+    CaseEventLog events,
+    IOptions<HubOptions> options,
+    ILogger<SubmissionReceivedConsumer> logger) : IConsumer<SubmissionReceived>
+{
+    public async Task Consume(ConsumeContext<SubmissionReceived> context)
+    {
+        var submission = await db.Submissions.FirstOrDefaultAsync(s => s.Id == context.Message.SubmissionId, context.CancellationToken);
+        if (submission is null)
+        {
+            logger.LogWarning("Submission {SubmissionId} is not in the ledger; message ignored", context.Message.SubmissionId);
+            return;
+        }
+        using var scope = logger.BeginSubmissionScope(submission);
+        switch (submission.Status)
+        {
+            case SubmissionStatus.Accepted:
+                await context.Publish(new SubmissionAccepted(submission.Id, submission.CaseId, submission.Ars, submission.LeikaKey));
+                return;
+            case SubmissionStatus.Rejected or SubmissionStatus.Incomplete:
+                return;
+        }
+
+        using var activity = HubTelemetry.ActivitySource.StartActivity("validate submission");
+        activity?.SetTag("hub.submission_id", submission.Id);
+        ProblemType? problem = null;
+        string? detail = null;
+        try
+        {
+            var content = await reader.ReadAsync(submission, context.CancellationToken);
+            var service = tenants.FindDestination(submission.DestinationId)?.Destination.Services.FirstOrDefault(s => s.LeikaKey == submission.LeikaKey)
+                ?? throw new SubmissionProblemException(ProblemTypes.ServiceNotOffered, "The destination no longer offers this service.");
+            var document = XmlContractValidator.LoadAndValidate(content.Data, options.Value.Limits.MaxXmlCharacters);
+            BusinessRules.Check(document, content.SchemaUri, service, submission.Ars, DateTimeOffset.UtcNow);
+        }
+        catch (SubmissionProblemException e)
+        {
+            (problem, detail) = (e.Type, e.Message);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        submission.Status = problem is null ? SubmissionStatus.Accepted : SubmissionStatus.Rejected;
+        submission.DecidedAt = now;
+        submission.UpdatedAt = now;
+        submission.ProblemType = problem?.Uri;
+        submission.ProblemDetail = detail;
+        if (problem is null)
+        {
+            events.Append(db, submission, FitConnectEvents.AcceptSubmission, await AuthenticationTagsAsync(submission, context.CancellationToken));
+            db.AddHistory(submission.Id, HistorySteps.Accepted);
+        }
+        else
+        {
+            var payload = await AuthenticationTagsAsync(submission, context.CancellationToken);
+            payload["problems"] = FitConnectEvents.RejectionPayload(
+                [new FitConnectProblem(problem.Uri, problem.Title, detail!, $"submission:{submission.Id}")])["problems"]!.DeepClone();
+            events.Append(db, submission, FitConnectEvents.RejectSubmission, payload);
+            db.AddHistory(submission.Id, HistorySteps.Rejected, detail: problem.Uri);
+        }
+        try
+        {
+            await db.SaveChangesAsync(context.CancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another consumer decided first (unique event per submission); its decision stands.
+            logger.LogInformation("Submission was decided concurrently; this delivery of the message changes nothing");
+            return;
+        }
+
+        if (problem is null)
+        {
+            HubTelemetry.SubmissionsAccepted.Add(1, new KeyValuePair<string, object?>("ars", submission.Ars));
+            logger.LogInformation("Submission accepted");
+            await context.Publish(new SubmissionAccepted(submission.Id, submission.CaseId, submission.Ars, submission.LeikaKey));
+        }
+        else
+        {
+            HubTelemetry.SubmissionsRejected.Add(1, new KeyValuePair<string, object?>("problem", problem.Name));
+            logger.LogInformation("Submission rejected: {ProblemType}", problem.Uri);
+            await context.Publish(new SubmissionRejected(submission.Id, submission.CaseId, submission.Ars, problem.Uri));
+        }
+    }
+
+    // Accept and reject events repeat the tags of the submit event, as FIT-Connect subscribers do.
+    private async Task<JsonObject> AuthenticationTagsAsync(Submission submission, CancellationToken ct) =>
+        CaseEventLog.AuthenticationTags(submission,
+            await db.SubmissionAttachments.AsNoTracking().Where(a => a.SubmissionId == submission.Id).ToListAsync(ct));
+}
+
+public sealed class SubmissionReceivedConsumerDefinition : ConsumerDefinition<SubmissionReceivedConsumer>
+{
+    public SubmissionReceivedConsumerDefinition()
+    {
+        EndpointName = "submission-validation";
+        // RSA-4096 decryption is CPU-bound: more parallelism than cores only adds queueing.
+        ConcurrentMessageLimit = Math.Max(2, Environment.ProcessorCount);
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<SubmissionReceivedConsumer> consumer,
+        IRegistrationContext context)
+    {
+        // Expected problems never throw; what does throw (database, blob store) is transient.
+        endpoint.UseMessageRetry(r => r.Intervals(200, 1000, 5000, 15000));
+    }
+}
