@@ -392,16 +392,8 @@ public abstract partial class FachverfahrenSimulator
         return errors;
     }
 
-    private static XmlSchemaSet LoadSchemas()
-    {
-        var set = XoevSchemas.Load();
-        if (!set.IsCompiled)
-        {
-            set.Compile();
-        }
-
-        return set;
-    }
+    // Shared, compiled once by the contracts; used read-only.
+    private static XmlSchemaSet LoadSchemas() => XoevSchemas.Load();
 
     /// <summary>Schema messages quote the offending value; that may be personal data, so it is dropped.</summary>
     private static string RedactValues(string message) => ValueQuote().Replace(message, "value '***'");

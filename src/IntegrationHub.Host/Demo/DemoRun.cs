@@ -96,7 +96,10 @@ public static class DemoRun
         Console.WriteLine($"Accepted:                    {accepted}");
         Console.WriteLine($"Rejected:                    {rejected.Count}");
         foreach (var group in rejected.GroupBy(s => s.ProblemType))
+        {
             Console.WriteLine($"  {group.Count()} x {group.Key}");
+            Console.WriteLine($"      e.g. {group.First().ProblemDetail}");
+        }
         Console.WriteLine("Delivered per target:");
         foreach (var group in deliveries.GroupBy(d => d.Target).OrderBy(g => g.Key))
         {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Xml;
+using IntegrationHub.Contracts;
 using IntegrationHub.Ledger;
+using IntegrationHub.Signing;
 using IntegrationHub.Validation;
 
 namespace IntegrationHub.Delivery;
@@ -11,9 +13,9 @@ namespace IntegrationHub.Delivery;
 /// </summary>
 public static class CaseHandover
 {
-    public const string FallNamespace = "urn:integrationhub:xoev:fall:1.0";
-    public const string CommonNamespace = "urn:integrationhub:xoev:common:1.0";
-    public const string MessageType = "fall.uebergabe.0001";
+    private const string FallNamespace = XoevSchemas.FallNamespace;
+    private const string CommonNamespace = XoevSchemas.CommonNamespace;
+    private const string MessageType = XoevSchemas.FallUebergabeElement;
 
     /// <param name="messageId">Stable per delivery, so a retry sends the same message.</param>
     public static XmlDocument Build(Guid messageId, Submission submission, XmlDocument application, IReadOnlyList<DecryptedAttachment> attachments,
@@ -55,7 +57,9 @@ public static class CaseHandover
             Text(anlage, "groesseBytes", FallNamespace, a.Content.LongLength.ToString(CultureInfo.InvariantCulture));
             Text(anlage, "inhalt", FallNamespace, Convert.ToBase64String(a.Content));
         }
-        return doc;
+        // Sign what travels: a DOM built in memory canonicalises differently from its serialised
+        // form (namespace declarations), so the receiver would see a broken digest.
+        return SafeXml.Load(SafeXml.ToBytes(doc), long.MaxValue);
     }
 
     private static void Authority(XmlElement parent, string directory, string id, string name)

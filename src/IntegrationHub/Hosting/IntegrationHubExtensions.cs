@@ -27,15 +27,17 @@ public static class IntegrationHubExtensions
     public static IServiceCollection AddIntegrationHub(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<HubOptions>().Bind(configuration.GetSection(HubOptions.Section));
-        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
 
-        // Ledger: SQLite file by default.
-        var connectionString = configuration.GetConnectionString("Ledger")
-            ?? $"Data Source={Path.Combine(Path.GetFullPath(hub.DataDirectory), "ledger.db")};Default Timeout=30";
-        services.AddDbContext<HubDbContext>(o => o.UseSqlite(connectionString));
+        // Ledger: a SQLite file by default. Resolved lazily, so test hosts can override the configuration.
+        services.AddDbContext<HubDbContext>((sp, o) =>
+        {
+            var connectionString = configuration.GetConnectionString("Ledger")
+                ?? $"Data Source={Path.Combine(DataDirectory(sp), "ledger.db")};Default Timeout=30";
+            o.UseSqlite(connectionString);
+        });
 
         // Blob store: the filesystem by default.
-        services.AddSingleton<IBlobStore>(new FileSystemBlobStore(Path.Combine(hub.DataDirectory, "blobs")));
+        services.AddSingleton<IBlobStore>(sp => new FileSystemBlobStore(Path.Combine(DataDirectory(sp), "blobs")));
 
         services.AddSingleton<KeyStore>();
         services.AddSingleton<TenantDirectory>();
@@ -58,7 +60,7 @@ public static class IntegrationHubExtensions
             bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
         });
 
-        services.AddHubTelemetry(configuration);
+        services.AddHubTelemetry();
         services.AddProblemDetails();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -70,6 +72,13 @@ public static class IntegrationHubExtensions
             .AddCheck<LedgerHealthCheck>("ledger", tags: ["ready"])
             .AddCheck<BlobStoreHealthCheck>("blob-store", tags: ["ready"]);
         return services;
+    }
+
+    private static string DataDirectory(IServiceProvider sp)
+    {
+        var directory = Path.GetFullPath(sp.GetRequiredService<IOptions<HubOptions>>().Value.DataDirectory);
+        Directory.CreateDirectory(directory);
+        return directory;
     }
 
     /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>

@@ -15,29 +15,34 @@ namespace IntegrationHub.Observability;
 /// </summary>
 public static class TelemetrySetup
 {
-    public static IServiceCollection AddHubTelemetry(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddHubTelemetry(this IServiceCollection services)
     {
-        var endpoint = configuration["Hub:Telemetry:OtlpEndpoint"];
-        if (string.IsNullOrWhiteSpace(endpoint)) return services;
-        var resource = ResourceBuilder.CreateDefault().AddService(configuration["Hub:Telemetry:ServiceName"] ?? "integrationhub");
-        services.AddHostedService(_ => new TelemetryExport(
-            Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource)
-                .AddSource(HubTelemetry.Name, DiagnosticHeaders.DefaultListenerName)
-                .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)).Build(),
-            Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource)
-                .AddMeter(HubTelemetry.Name, "MassTransit")
-                .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)).Build()));
+        services.AddHostedService(sp => TelemetryExport.Create(sp.GetRequiredService<IConfiguration>()));
         return services;
     }
 
-    private sealed class TelemetryExport(TracerProvider tracing, MeterProvider metrics) : IHostedService
+    private sealed class TelemetryExport(TracerProvider? tracing, MeterProvider? metrics) : IHostedService
     {
+        public static TelemetryExport Create(IConfiguration configuration)
+        {
+            var endpoint = configuration["Hub:Telemetry:OtlpEndpoint"];
+            if (string.IsNullOrWhiteSpace(endpoint)) return new TelemetryExport(null, null);
+            var resource = ResourceBuilder.CreateDefault().AddService(configuration["Hub:Telemetry:ServiceName"] ?? "integrationhub");
+            return new TelemetryExport(
+                Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource)
+                    .AddSource(HubTelemetry.Name, DiagnosticHeaders.DefaultListenerName)
+                    .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)).Build(),
+                Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource)
+                    .AddMeter(HubTelemetry.Name, "MassTransit")
+                    .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)).Build());
+        }
+
         public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken ct)
         {
-            tracing.Dispose();
-            metrics.Dispose();
+            tracing?.Dispose();
+            metrics?.Dispose();
             return Task.CompletedTask;
         }
     }

@@ -21,16 +21,7 @@ internal static class SimulatorTestSupport
     public const string Plz = "63067";
     public const string Ort = "Musterstadt";
 
-    private static readonly Lazy<XmlSchemaSet> Schemas = new(() =>
-    {
-        var set = XoevSchemas.Load();
-        if (!set.IsCompiled)
-        {
-            set.Compile();
-        }
-
-        return set;
-    });
+    private static readonly Lazy<XmlSchemaSet> Schemas = new(XoevSchemas.Load);
 
     private static readonly XNamespace Ihc = ApplicationFactory.CommonNamespace;
     private static readonly XNamespace Fall = "urn:integrationhub:xoev:fall:1.0";

@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.EfA;
+using static IntegrationHub.UnitTests.Simulators.SimulatorTestSupport;
+
+namespace IntegrationHub.UnitTests.Simulators;
+
+/// <summary>One simulator server (real Kestrel on 127.0.0.1) shared by the procedure tests.</summary>
+public sealed class SimulatorServerFixture : IAsyncLifetime
+{
+    public const string PinnedArs = Ars;
+    public const string UnpinnedArs = "064120000000";
+
+    public SimulatorServer Server { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public X509Certificate2 HubCertificate { get; } = CreateSigningCertificate("Hub Musterstadt");
+
+    public X509Certificate2 OtherCertificate { get; } = CreateSigningCertificate("Somebody else");
+
+    public async Task InitializeAsync()
+    {
+        Server = await SimulatorServer.StartAsync();
+        Server.Pins.Pin(PinnedArs, HubCertificate);
+        Client = Server.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+        HubCertificate.Dispose();
+        OtherCertificate.Dispose();
+    }
+}
+
+public sealed class ProcedureSimulatorTests : IClassFixture<SimulatorServerFixture>
+{
+    private static readonly XNamespace Fall = "urn:integrationhub:xoev:fall:1.0";
+    private readonly SimulatorServerFixture _fixture;
+
+    public ProcedureSimulatorTests(SimulatorServerFixture fixture) => _fixture = fixture;
+
+    private SimulatorServer Server => _fixture.Server;
+
+    [Fact]
+    public async Task Prosoz_accepts_a_signed_handover_with_201_and_an_aktenzeichen()
+    {
+        var submissionId = Guid.NewGuid();
+        var body = SignedSozialhilfe(submissionId, seed: 1);
+
+        using var response = await Post("prosoz/api/v1/faelle", body, Guid.NewGuid().ToString());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/xml");
+        var receiptBytes = await response.Content.ReadAsByteArrayAsync();
+        SchemaErrors(receiptBytes).Should().BeEmpty();
+        var receipt = XDocument.Load(new MemoryStream(receiptBytes)).Root!;
+        receipt.Name.Should().Be(Fall + "fall.quittung.0002");
+        receipt.Element(Fall + "ergebnis")!.Value.Should().Be("ANGENOMMEN");
+        receipt.Element(Fall + "submissionId")!.Value.Should().Be(submissionId.ToString());
+        var aktenzeichen = receipt.Element(Fall + "aktenzeichen")!.Value;
+        aktenzeichen.Should().MatchRegex(@"^50\.21-SGB12-\d{4}-\d{6}$");
+        response.Headers.Location!.ToString().Should().EndWith(Uri.EscapeDataString(aktenzeichen));
+        var bezug = receipt.Element(Fall + "bezugNachrichtUUID")!.Value;
+        bezug.Should().Be(NachrichtUuid(body));
+
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(1);
+        var created = Server.Prosoz.Cases.Single(c => c.SubmissionId == submissionId);
+        created.Aktenzeichen.Should().Be(aktenzeichen);
+        created.AuthorArs.Should().Be(SimulatorServerFixture.PinnedArs);
+        created.Leistungsart.Should().BeOneOf("GRUNDSICHERUNG_ALTER_ERWERBSMINDERUNG", "HILFE_ZUM_LEBENSUNTERHALT");
+        Server.Prosoz.Calls.Should().Contain(c => c.SubmissionId == submissionId && c.StatusCode == 201 && c.SignatureOk == true && !c.Duplicate);
+
+        var list = JsonNode.Parse(await _fixture.Client.GetStringAsync("prosoz/api/v1/faelle"))!.AsArray();
+        list.Should().Contain(n => n!["aktenzeichen"]!.GetValue<string>() == aktenzeichen && n["submissionId"]!.GetValue<string>() == submissionId.ToString());
+    }
+
+    [Fact]
+    public async Task Same_idempotency_key_replays_the_same_receipt_with_200_and_creates_no_second_case()
+    {
+        var submissionId = Guid.NewGuid();
+        var body = SignedSozialhilfe(submissionId, seed: 2);
+        var key = "handover-" + submissionId;
+        var duplicatesBefore = Server.Prosoz.DuplicateCallCount;
+
+        using var first = await Post("prosoz/api/v1/faelle", body, key);
+        using var second = await Post("prosoz/api/v1/faelle", body, key);
+
+        first.StatusCode.Should().Be(HttpStatusCode.Created);
+        second.StatusCode.Should().Be(HttpStatusCode.OK);
+        var firstReceipt = await first.Content.ReadAsStringAsync();
+        (await second.Content.ReadAsStringAsync()).Should().Be(firstReceipt);
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(1);
+        Server.Prosoz.DuplicateCallCount.Should().Be(duplicatesBefore + 1);
+        Server.Prosoz.Calls.Where(c => c.IdempotencyKey == key).Select(c => c.Duplicate).Should().Equal(false, true);
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_with_one_key_create_one_case()
+    {
+        var submissionId = Guid.NewGuid();
+        var body = SignedWohngeld(submissionId, seed: 3);
+        var key = "parallel-" + submissionId;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Post("marius/api/v1/antraege", body, key)));
+
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).Should().Be(1);
+        responses.Count(r => r.StatusCode == HttpStatusCode.OK).Should().Be(5);
+        Server.Marius.CaseCountFor(submissionId).Should().Be(1);
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Tampered_document_is_refused_with_422_and_creates_no_case()
+    {
+        var submissionId = Guid.NewGuid();
+        var signed = Encoding.UTF8.GetString(SignedSozialhilfe(submissionId, seed: 4));
+        var tampered = Encoding.UTF8.GetBytes(signed.Replace("<fall:zielsystem>prosoz</fall:zielsystem>", "<fall:zielsystem>prosoz2</fall:zielsystem>", StringComparison.Ordinal));
+        tampered.Should().NotEqual(Encoding.UTF8.GetBytes(signed), "the test must really change the document");
+
+        using var response = await Post("prosoz/api/v1/faelle", tampered, Guid.NewGuid().ToString());
+
+        await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:prosoz:signature-invalid");
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(0);
+        Server.Prosoz.Calls.Should().Contain(c => c.Outcome == "signature-invalid" && c.SignatureOk == false);
+    }
+
+    [Fact]
+    public async Task Handover_from_an_ars_without_pin_is_refused_with_403()
+    {
+        var submissionId = Guid.NewGuid();
+        var handover = BuildHandover(ApplicationFactory.Sozialhilfe(SimulatorServerFixture.UnpinnedArs, "60311", "Frankfurt am Main", 5), submissionId, SimulatorServerFixture.UnpinnedArs, "prosoz");
+        var body = Sign(handover, _fixture.OtherCertificate);
+
+        using var response = await Post("prosoz/api/v1/faelle", body, Guid.NewGuid().ToString());
+
+        await ShouldBeProblem(response, 403, "urn:integrationhub:simulator:prosoz:signer-not-pinned");
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Handover_signed_with_another_certificate_than_the_pinned_one_is_refused()
+    {
+        var submissionId = Guid.NewGuid();
+        var handover = BuildHandover(ApplicationFactory.Sozialhilfe(Ars, Plz, Ort, 6), submissionId, SimulatorServerFixture.PinnedArs, "prosoz");
+        var body = Sign(handover, _fixture.OtherCertificate);
+
+        using var response = await Post("prosoz/api/v1/faelle", body, Guid.NewGuid().ToString());
+
+        await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:prosoz:signature-invalid");
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Signed_but_schema_invalid_handover_is_refused_with_422()
+    {
+        var submissionId = Guid.NewGuid();
+        var handover = BuildHandover(ApplicationFactory.WohngeldSchemaInvalid(Ars, Plz, Ort, 7), submissionId, SimulatorServerFixture.PinnedArs, "marius");
+        var body = Sign(handover, _fixture.HubCertificate);
+
+        using var response = await Post("marius/api/v1/antraege", body, Guid.NewGuid().ToString());
+
+        var problem = await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:schema-invalid");
+        problem["errors"]!.AsArray().Should().NotBeEmpty();
+        problem.ToJsonString().Should().NotContain("6306A", "schema messages must not echo document values");
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+        Server.Marius.Calls.Should().Contain(c => c.Outcome == "schema-invalid" && c.SignatureOk == true);
+    }
+
+    [Fact]
+    public async Task Missing_idempotency_key_is_400()
+    {
+        var submissionId = Guid.NewGuid();
+
+        using var response = await Post("prosoz/api/v1/faelle", SignedSozialhilfe(submissionId, seed: 8), idempotencyKey: null);
+
+        await ShouldBeProblem(response, 400, "urn:integrationhub:simulator:prosoz:idempotency-key-missing");
+        Server.Prosoz.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Dtd_and_non_xml_bodies_are_refused()
+    {
+        var dtd = Encoding.UTF8.GetBytes("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>");
+        using (var response = await Post("prosoz/api/v1/faelle", dtd, Guid.NewGuid().ToString()))
+        {
+            await ShouldBeProblem(response, 400, "urn:integrationhub:simulator:prosoz:malformed-xml");
+        }
+
+        using var json = new HttpRequestMessage(HttpMethod.Post, "prosoz/api/v1/faelle") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        json.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        using var jsonResponse = await _fixture.Client.SendAsync(json);
+        jsonResponse.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task Marius_accepts_wohngeld_with_a_wg_number_and_refuses_sozialhilfe()
+    {
+        var wohngeldId = Guid.NewGuid();
+        using (var accepted = await Post("marius/api/v1/antraege", SignedWohngeld(wohngeldId, seed: 9), Guid.NewGuid().ToString()))
+        {
+            accepted.StatusCode.Should().Be(HttpStatusCode.Created);
+            var receipt = XDocument.Parse(await accepted.Content.ReadAsStringAsync()).Root!;
+            receipt.Element(Fall + "aktenzeichen")!.Value.Should().MatchRegex(@"^WG-\d{4}-\d{6}$");
+        }
+
+        Server.Marius.Cases.Single(c => c.SubmissionId == wohngeldId).Leistungsart.Should().Be("WOHNGELD_MIETZUSCHUSS");
+
+        var sozialhilfeId = Guid.NewGuid();
+        var misrouted = Sign(BuildHandover(ApplicationFactory.Sozialhilfe(Ars, Plz, Ort, 10), sozialhilfeId, Ars, "marius"), _fixture.HubCertificate);
+        using var refused = await Post("marius/api/v1/antraege", misrouted, Guid.NewGuid().ToString());
+        await ShouldBeProblem(refused, 422, "urn:integrationhub:simulator:marius:unsupported-application");
+        Server.Marius.CaseCountFor(sozialhilfeId).Should().Be(0);
+
+        var list = JsonNode.Parse(await _fixture.Client.GetStringAsync("marius/api/v1/antraege"))!.AsArray();
+        list.Should().Contain(n => n!["submissionId"]!.GetValue<string>() == wohngeldId.ToString());
+    }
+
+    [Fact]
+    public async Task FailNext_answers_503_then_the_retry_succeeds()
+    {
+        // Marius gets the in-process switch, Prosoz the run-time endpoint; both shapes are covered.
+        var submissionId = Guid.NewGuid();
+        var body = SignedWohngeld(submissionId, seed: 12);
+        var key = Guid.NewGuid().ToString();
+        Server.Marius.Faults.FailNext(1);
+
+        using (var failed = await Post("marius/api/v1/antraege", body, key))
+        {
+            await ShouldBeProblem(failed, 503, "urn:integrationhub:simulator:marius:fault-injected");
+        }
+
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+        using (var retried = await Post("marius/api/v1/antraege", body, key))
+        {
+            retried.StatusCode.Should().Be(HttpStatusCode.Created, "a failed call stores nothing under its key");
+        }
+
+        Server.Marius.CaseCountFor(submissionId).Should().Be(1);
+        Server.Marius.Calls.Where(c => c.IdempotencyKey == key).Select(c => c.Outcome).Should().Equal("fault-injected", "accepted");
+    }
+
+    [Fact]
+    public async Task Faults_endpoint_sets_failures_and_latency_at_run_time()
+    {
+        var sozialId = Guid.NewGuid();
+        var body = SignedSozialhilfe(sozialId, seed: 13);
+        var key = Guid.NewGuid().ToString();
+        using (var set = await _fixture.Client.PostAsync("prosoz/_faults", new StringContent("{\"failNext\":2,\"statusCode\":500,\"latencyMs\":50}", Encoding.UTF8, "application/json")))
+        {
+            set.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        try
+        {
+            var started = DateTime.UtcNow;
+            using (var first = await Post("prosoz/api/v1/faelle", body, key))
+            {
+                first.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+            }
+
+            (DateTime.UtcNow - started).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(40));
+            using (var second = await Post("prosoz/api/v1/faelle", body, key))
+            {
+                second.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+            }
+
+            using var third = await Post("prosoz/api/v1/faelle", body, key);
+            third.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+        finally
+        {
+            using var reset = await _fixture.Client.PostAsync("prosoz/_faults", new StringContent("{\"reset\":true}", Encoding.UTF8, "application/json"));
+        }
+
+        Server.Prosoz.Faults.Latency.Should().Be(TimeSpan.Zero);
+        var calls = JsonNode.Parse(await _fixture.Client.GetStringAsync("prosoz/_calls"))!;
+        calls["calls"]!.AsArray().Count(c => c!["idempotencyKey"]?.GetValue<string>() == key).Should().Be(3);
+    }
+
+    private byte[] SignedSozialhilfe(Guid submissionId, int seed) =>
+        Sign(BuildHandover(ApplicationFactory.Sozialhilfe(Ars, Plz, Ort, seed), submissionId, SimulatorServerFixture.PinnedArs, "prosoz"), _fixture.HubCertificate);
+
+    private byte[] SignedWohngeld(Guid submissionId, int seed) =>
+        Sign(BuildHandover(ApplicationFactory.Wohngeld(Ars, Plz, Ort, seed), submissionId, SimulatorServerFixture.PinnedArs, "marius"), _fixture.HubCertificate);
+
+    private async Task<HttpResponseMessage> Post(string path, byte[] body, string? idempotencyKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await _fixture.Client.SendAsync(request);
+    }
+
+    private static async Task<JsonObject> ShouldBeProblem(HttpResponseMessage response, int status, string type)
+    {
+        ((int)response.StatusCode).Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        problem["type"]!.GetValue<string>().Should().Be(type);
+        problem["status"]!.GetValue<int>().Should().Be(status);
+        return problem;
+    }
+
+    private static string NachrichtUuid(byte[] handover) =>
+        XDocument.Load(new MemoryStream(handover)).Root!.Element(Fall + "nachrichtenkopf")!
+            .Element(XName.Get("nachrichtUUID", ApplicationFactory.CommonNamespace))!.Value;
+}
