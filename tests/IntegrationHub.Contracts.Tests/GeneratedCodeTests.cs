@@ -11,12 +11,12 @@ public class GeneratedCodeTests
     {
         var expected = Gen.Generate(RepoPaths.XsdDirectory);
         var committed = Directory.GetFiles(RepoPaths.GeneratedDirectory, "*.g.cs")
-            .ToDictionary(Path.GetFileName, f => File.ReadAllText(f).ReplaceLineEndings("\n"), StringComparer.Ordinal);
+            .ToDictionary(f => Path.GetFileName(f), f => File.ReadAllText(f).ReplaceLineEndings("\n"), StringComparer.Ordinal);
 
         committed.Keys.Should().BeEquivalentTo(expected.Keys, $"Generated/ must hold exactly the generated files; run from the repository root: {Regenerate}");
         foreach (var (name, code) in expected)
         {
-            committed[name!].Should().Be(code, $"{name} is stale; run from the repository root: {Regenerate}");
+            committed[name].Should().Be(code, $"{name} is stale; run from the repository root: {Regenerate}");
         }
     }
 

@@ -88,7 +88,7 @@ public sealed class EfaOnlineService
             return Stopped("destination", destination.ProblemOrDefault("destination-unavailable"));
         }
 
-        var kid = destination.Json["encryptionKid"]?.GetValue<string>();
+        var kid = Str(destination.Json["encryptionKid"]);
         if (string.IsNullOrWhiteSpace(kid))
         {
             return Stopped("destination", LocalProblem("destination-without-key", "The destination names no encryptionKid."));
@@ -283,23 +283,23 @@ public sealed class EfaOnlineService
 
     private static JsonObject? CheckEncryptionKey(JsonObject jwk)
     {
-        if (!string.Equals(jwk["kty"]?.GetValue<string>(), "RSA", StringComparison.Ordinal))
+        if (!string.Equals(Str(jwk["kty"]), "RSA", StringComparison.Ordinal))
         {
             return LocalProblem("key-unusable", "The destination key is not an RSA key.");
         }
 
-        var alg = jwk["alg"]?.GetValue<string>();
+        var alg = Str(jwk["alg"]);
         if (alg is not null && alg != "RSA-OAEP-256")
         {
             return LocalProblem("key-unusable", "The destination key is not meant for RSA-OAEP-256.");
         }
 
-        if (jwk["key_ops"] is JsonArray ops && !ops.Any(o => o?.GetValue<string>() == "wrapKey"))
+        if (jwk["key_ops"] is JsonArray ops && !ops.Any(o => Str(o) == "wrapKey"))
         {
             return LocalProblem("key-unusable", "The destination key does not allow wrapKey.");
         }
 
-        if (jwk["use"]?.GetValue<string>() is { } use && use != "enc")
+        if (Str(jwk["use"]) is { } use && use != "enc")
         {
             return LocalProblem("key-unusable", "The destination key is not an encryption key.");
         }
@@ -331,7 +331,7 @@ public sealed class EfaOnlineService
             using var request = new HttpRequestMessage(HttpMethod.Post, "token") { Content = new FormUrlEncodedContent(form) };
             using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
             var json = await ReadJsonAsync(response, ct).ConfigureAwait(false);
-            var token = json?["access_token"]?.GetValue<string>();
+            var token = Str(json?["access_token"]);
             if (!response.IsSuccessStatusCode || string.IsNullOrEmpty(token))
             {
                 _logger.LogWarning("Token request answered {Status}", (int)response.StatusCode);
@@ -370,12 +370,16 @@ public sealed class EfaOnlineService
         return 300; // RFC 6749 makes expires_in optional; assume a short life.
     }
 
-    private void InvalidateToken()
+    private async Task InvalidateTokenAsync(string rejected, CancellationToken ct)
     {
-        _tokenGate.Wait();
+        await _tokenGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            _accessToken = null;
+            // Another caller may already have fetched a fresh one.
+            if (_accessToken == rejected)
+            {
+                _accessToken = null;
+            }
         }
         finally
         {
@@ -401,7 +405,7 @@ public sealed class EfaOnlineService
             using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
             {
-                InvalidateToken();
+                await InvalidateTokenAsync(token, ct).ConfigureAwait(false);
                 continue;
             }
 
@@ -415,7 +419,7 @@ public sealed class EfaOnlineService
         if (answer.Status is < 200 or > 299 || answer.Json is null)
         {
             throw new HttpRequestException(
-                $"GET {path} answered {answer.Status}: {answer.Json?["type"]?.ToString() ?? "no problem body"}",
+                $"GET {path} answered {answer.Status}: {Str(answer.Json?["type"]) ?? "no problem type"}",
                 null,
                 (HttpStatusCode)answer.Status);
         }
@@ -460,7 +464,10 @@ public sealed class EfaOnlineService
     }
 
     private static Guid? ReadGuid(JsonObject json, string property) =>
-        json[property] is JsonValue v && v.TryGetValue<string>(out var s) && Guid.TryParse(s, out var g) ? g : null;
+        Guid.TryParse(Str(json[property]), out var g) ? g : null;
+
+    private static string? Str(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
 
     private static SubmissionOutcome Stopped(string step, JsonObject? problem) =>
         new(0, null, null, null, problem) { FailedStep = step };

@@ -120,7 +120,8 @@ public abstract partial class FachverfahrenSimulator
         var latency = Faults.Latency;
         if (latency > TimeSpan.Zero)
         {
-            await Task.Delay(latency, Time, ct).ConfigureAwait(false);
+            // Wall-clock on purpose: latency is for the caller's real timeouts, even when Time is a fake clock.
+            await Task.Delay(latency, ct).ConfigureAwait(false);
         }
 
         if (Faults.TryConsumeFailure(out var faultStatus))
@@ -410,6 +411,10 @@ public abstract partial class FachverfahrenSimulator
         JsonArray? errors = null,
         Guid? submissionId = null) =>
         new(HandoverResponse.Problem(Name, status, kind, title, detail, errors), kind, signatureOk, false, submissionId);
+
+    /// <summary>Records a call the transport refused before the core saw it (e.g. wrong media type, too large).</summary>
+    internal void RecordTransportRefusal(string channel, string? key, HandoverResponse response, string outcome) =>
+        Record(channel, key, response, outcome, null, false, null);
 
     private void Record(string channel, string? key, HandoverResponse response, string outcome, bool? signatureOk, bool duplicate, Guid? submissionId)
     {

@@ -33,33 +33,33 @@ public static class ProcedureEndpoints
     private static async Task ReceiveAsync(HttpContext context, FachverfahrenSimulator simulator)
     {
         var request = context.Request;
+        var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (!IsXml(request.ContentType))
         {
-            await WriteAsync(context, HandoverResponse.Problem(
+            await RefuseAsync(context, simulator, key, "unsupported-media-type", HandoverResponse.Problem(
                 simulator.Name, 415, "unsupported-media-type", "XML expected", "Content-Type must be application/xml.")).ConfigureAwait(false);
             return;
         }
 
-        if (request.ContentLength > FachverfahrenSimulator.MaxHandoverBytes)
-        {
-            await WriteAsync(context, TooLarge(simulator)).ConfigureAwait(false);
-            return;
-        }
-
-        var body = await ReadLimitedAsync(request.Body, FachverfahrenSimulator.MaxHandoverBytes, context.RequestAborted).ConfigureAwait(false);
+        var body = request.ContentLength > FachverfahrenSimulator.MaxHandoverBytes
+            ? null
+            : await ReadLimitedAsync(request.Body, FachverfahrenSimulator.MaxHandoverBytes, context.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
-            await WriteAsync(context, TooLarge(simulator)).ConfigureAwait(false);
+            await RefuseAsync(context, simulator, key, "payload-too-large", HandoverResponse.Problem(
+                simulator.Name, 413, "payload-too-large", "Handover too large", $"At most {FachverfahrenSimulator.MaxHandoverBytes} bytes.")).ConfigureAwait(false);
             return;
         }
 
-        var key = request.Headers[IdempotencyKeyHeader].ToString();
         var response = await simulator.ReceiveHandoverAsync(body, key, "http", context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, response).ConfigureAwait(false);
     }
 
-    private static HandoverResponse TooLarge(FachverfahrenSimulator simulator) =>
-        HandoverResponse.Problem(simulator.Name, 413, "payload-too-large", "Handover too large", $"At most {FachverfahrenSimulator.MaxHandoverBytes} bytes.");
+    private static Task RefuseAsync(HttpContext context, FachverfahrenSimulator simulator, string key, string outcome, HandoverResponse response)
+    {
+        simulator.RecordTransportRefusal("http", key, response, outcome);
+        return WriteAsync(context, response);
+    }
 
     private static bool IsXml(string? contentType)
     {

@@ -2,6 +2,7 @@ using System.Xml;
 using System.Xml.Schema;
 using IntegrationHub.Contracts;
 using IntegrationHub.Problems;
+using IntegrationHub.Signing;
 
 namespace IntegrationHub.Validation;
 
@@ -17,17 +18,11 @@ public static class XmlContractValidator
     public static XmlDocument LoadAndValidate(byte[] xml, long maxCharacters)
     {
         var errors = new List<string>();
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            MaxCharactersInDocument = maxCharacters,
-            MaxCharactersFromEntities = 0,
-            IgnoreProcessingInstructions = true,
-            ValidationType = ValidationType.Schema,
-            Schemas = XoevSchemas.Load(),
-            ValidationFlags = XmlSchemaValidationFlags.ReportValidationWarnings,
-        };
+        var settings = SafeXml.CreateReaderSettings(maxCharacters);
+        settings.IgnoreProcessingInstructions = true;
+        settings.ValidationType = ValidationType.Schema;
+        settings.Schemas = XoevSchemas.Load();
+        settings.ValidationFlags = XmlSchemaValidationFlags.ReportValidationWarnings;
         settings.ValidationEventHandler += (sender, e) =>
         {
             if (errors.Count < MaxReportedErrors) errors.Add(Describe(e, (sender as XmlReader)?.LocalName));

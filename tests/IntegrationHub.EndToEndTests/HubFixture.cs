@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using IntegrationHub.Intake;
+using IntegrationHub.Ledger;
+using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.EfA;
+using IntegrationHub.Tenancy;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IntegrationHub.EndToEndTests;
+
+/// <summary>
+/// The hub on its embedded default (in-memory bus, SQLite, filesystem blobs) with the simulators
+/// in-process on Kestrel, configured with the two demo municipalities of appsettings.json.
+/// </summary>
+public sealed class HubFixture : IAsyncLifetime
+{
+    public const string Offenbach = "064130000000";
+    public const string Darmstadt = "064110000000";
+    public static readonly Guid OffenbachWohngeld = Guid.Parse("7f076675-a1c0-4408-9bcd-7aeb467f6f11");
+    public static readonly Guid OffenbachSozialhilfe = Guid.Parse("cc8f952a-3e56-4e25-8484-0422819eb63f");
+    public static readonly Guid DarmstadtWohngeld = Guid.Parse("1ee99b91-9d12-4c5b-8bef-40ea078102dd");
+    public static readonly Guid DarmstadtSozialhilfe = Guid.Parse("0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68");
+
+    // RSA-4096 keys take seconds to make; every test run shares one key folder.
+    private static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public SimulatorServer Simulators { get; private set; } = null!;
+    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+    public string ClientSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public const string ClientId = "efa-e2e";
+    /// <summary>A registered sender that may only submit to Darmstadt's Wohngeld destination.</summary>
+    public const string NarrowClientId = "efa-darmstadt-only";
+
+    public async Task InitializeAsync()
+    {
+        Simulators = await SimulatorServer.StartAsync();
+        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("Hub:DataDirectory", _dataDirectory);
+            web.UseSetting("Hub:Keys:Directory", SharedKeyDirectory);
+            web.UseSetting("Hub:Keys:MasterKey", "end-to-end-test-master-key");
+            web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
+            web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
+            web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
+        });
+        _ = Factory.Server; // start the hub
+
+        var tenants = Factory.Services.GetRequiredService<TenantDirectory>();
+        var keys = Factory.Services.GetRequiredService<KeyStore>();
+        foreach (var tenant in tenants.Tenants) Simulators.Pins.Pin(tenant.Ars, keys.SigningCertificate(tenant.Ars));
+        var clients = Factory.Services.GetRequiredService<SenderClients>();
+        clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
+        clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
+    }
+
+    public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
+
+    public async Task<T> InLedgerAsync<T>(Func<HubDbContext, Task<T>> query)
+    {
+        await using var scope = Factory.Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<HubDbContext>());
+    }
+
+    /// <summary>Waits until the submission is rejected, or accepted with every delivery finished.</summary>
+    public async Task<(Submission Submission, List<TargetDelivery> Deliveries)> WaitUntilSettledAsync(Guid submissionId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var (submission, deliveries) = await InLedgerAsync(async db => (
+                await db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId),
+                await db.Deliveries.AsNoTracking().Where(d => d.SubmissionId == submissionId).ToListAsync()));
+            var settled = submission.Status == SubmissionStatus.Rejected
+                || submission.Status == SubmissionStatus.Accepted && deliveries.Count > 0 && deliveries.All(d => d.Status != DeliveryStatus.Pending);
+            if (settled) return (submission, deliveries);
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Submission {submissionId} did not settle: {submission.Status}, {deliveries.Count} deliveries.");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Simulators.DisposeAsync();
+        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HubCollection : ICollectionFixture<HubFixture>
+{
+    public const string Name = "hub on the embedded default";
+}
