@@ -16,7 +16,7 @@ try
 
     return 0;
 }
-catch (Exception ex) when (ex is System.Xml.Schema.XmlSchemaException or NotSupportedException or IOException or System.Xml.XmlException)
+catch (Exception ex) when (ex is System.Xml.Schema.XmlSchemaException or NotSupportedException or InvalidOperationException or IOException or System.Xml.XmlException)
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 1;

@@ -62,12 +62,20 @@ public class ExampleTests
         antrag.Version.Should().Be("1.0");
     }
 
-    /// <summary>Drops comments, whitespace text and namespace declarations (prefix choice is not content).</summary>
+    /// <summary>
+    /// Drops comments, whitespace text and namespace declarations (prefix choice is not content).
+    /// xs:dateTime values compare as instants: DateTime keeps the instant but not the original offset.
+    /// </summary>
     private static System.Xml.Linq.XElement Normalize(System.Xml.Linq.XElement element) =>
         new(
             element.Name,
             element.Attributes().Where(a => !a.IsNamespaceDeclaration).OrderBy(a => a.Name.ToString(), StringComparer.Ordinal),
             element.HasElements
                 ? element.Elements().Select(Normalize)
-                : (object)element.Value);
+                : (object)NormalizeValue(element.Value));
+
+    private static string NormalizeValue(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+            ? XmlConvert.ToDateTimeOffset(value).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+            : value;
 }

@@ -262,11 +262,11 @@ public class GeneratorTests
         Get(text, "Zahl").Should().BeNull();
         ((System.Collections.IList)Get(text, "Any")!).Count.Should().Be(2);
 
-        var zahl = RoundTrip(compiled, type, """<nachricht xmlns="urn:test:a"><kennung>K2</kennung><zahl>42</zahl></nachricht>""");
+        var zahl = RoundTrip(compiled, type, """<nachricht xmlns="urn:test:a" version="2.0"><kennung>K2</kennung><zahl>42</zahl></nachricht>""");
         Get(zahl, "Zahl").Should().Be(42);
         Get(zahl, "Text").Should().BeNull();
 
-        var betrag = RoundTrip(compiled, type, """<nachricht xmlns="urn:test:a"><kennung>K3</kennung><betrag waehrung="EUR">12.34</betrag></nachricht>""");
+        var betrag = RoundTrip(compiled, type, """<nachricht xmlns="urn:test:a" version="2.0"><kennung>K3</kennung><betrag waehrung="EUR">12.34</betrag></nachricht>""");
         var b = Get(betrag, "Betrag")!;
         Get(b, "Value").Should().Be(12.34m);
         Get(b, "Waehrung").Should().Be("EUR");

@@ -63,7 +63,8 @@ public class RoundTripTests
         var back = RoundTrip(original);
 
         back.Should().BeEquivalentTo(original, o => o.RespectingRuntimeTypes().Excluding(x => x.Signature));
-        back.Signature!.OuterXml.Should().Be(original.Signature!.OuterXml);
+        System.Xml.Linq.XNode.DeepEquals(System.Xml.Linq.XElement.Parse(back.Signature!.OuterXml), System.Xml.Linq.XElement.Parse(original.Signature!.OuterXml))
+            .Should().BeTrue();
         back.Anlagen.Anlage[0].Inhalt.Should().Equal(original.Anlagen.Anlage[0].Inhalt);
         if (sozialhilfe)
         {
@@ -117,10 +118,10 @@ public class RoundTripTests
 
         XoevSchemas.Validate(xml).Should().BeEmpty();
         xml.Should().NotContain("anzahlRaeume").And.NotContain("heizkostenInMieteEnthalten").And.NotContain("erteiltAm")
-            .And.NotContain("kontakt").And.NotContain("geburtsname").And.NotContain("umfang").And.NotContain("einkommenAntragsteller")
-            .And.NotContain("version=").And.NotContain("nil");
+            .And.NotContain("umfang").And.NotContain("einkommenAntragsteller").And.NotContain("nil");
+        System.Xml.Linq.XElement.Parse(xml).Attribute("version").Should().BeNull();
         var antragstellerXml = System.Xml.Linq.XElement.Parse(xml).Element(System.Xml.Linq.XName.Get("antragsteller", XoevSchemas.CommonNamespace))!.ToString();
-        antragstellerXml.Should().NotContain("geschlecht");
+        antragstellerXml.Should().NotContain("geschlecht").And.NotContain("kontakt").And.NotContain("geburtsname");
 
         var back = XmlText.Deserialize<WohngeldAntrag0001>(xml);
         back.Wohnung.AnzahlRaeume.Should().BeNull();

@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using System.Xml;
 
 namespace IntegrationHub.Contracts.Tests;
@@ -52,8 +53,24 @@ public class XoevSchemasTests
         foreach (var name in XoevSchemas.SchemaFileNames)
         {
             var text = XoevSchemas.ReadSchemaText(name);
-            text.Should().NotContainAny("xoev.de", "kosit", "xs:anyType");
-            text.Split("<xs:any ").Length.Should().BeLessThanOrEqualTo(name == "ih-fall-1.0.xsd" ? 2 : 1, "xs:any is allowed only for ds:Signature");
+            var schema = System.Xml.Linq.XElement.Parse(text);
+            var namespaces = schema.DescendantsAndSelf().Attributes()
+                .Where(a => a.IsNamespaceDeclaration || a.Name.LocalName is "targetNamespace" or "namespace")
+                .Select(a => a.Value)
+                .Where(v => v != "http://www.w3.org/2001/XMLSchema");
+            namespaces.Should().OnlyContain(
+                v => v.StartsWith("urn:integrationhub:xoev:", StringComparison.Ordinal) || v == XoevSchemas.XmlDsigNamespace,
+                $"{name} must use the hub's own namespaces");
+            text.Should().NotContain("xs:anyType");
+            var wildcards = schema.Descendants(System.Xml.Linq.XName.Get("any", "http://www.w3.org/2001/XMLSchema")).ToList();
+            if (name == "ih-fall-1.0.xsd")
+            {
+                wildcards.Should().ContainSingle().Which.Attribute("namespace")!.Value.Should().Be(XoevSchemas.XmlDsigNamespace);
+            }
+            else
+            {
+                wildcards.Should().BeEmpty("xs:any is allowed only for ds:Signature");
+            }
         }
     }
 }

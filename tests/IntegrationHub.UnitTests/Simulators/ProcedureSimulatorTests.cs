@@ -201,6 +201,24 @@ public sealed class ProcedureSimulatorTests : IClassFixture<SimulatorServerFixtu
         json.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
         using var jsonResponse = await _fixture.Client.SendAsync(json);
         jsonResponse.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+        Server.Prosoz.Calls.Should().Contain(c => c.Outcome == "unsupported-media-type" && c.StatusCode == 415);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_reused_for_another_submission_is_409()
+    {
+        var key = "reused-" + Guid.NewGuid();
+        var firstId = Guid.NewGuid();
+        var secondId = Guid.NewGuid();
+        using (var first = await Post("prosoz/api/v1/faelle", SignedSozialhilfe(firstId, seed: 14), key))
+        {
+            first.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
+        using var second = await Post("prosoz/api/v1/faelle", SignedSozialhilfe(secondId, seed: 15), key);
+
+        await ShouldBeProblem(second, 409, "urn:integrationhub:simulator:prosoz:idempotency-key-reused");
+        Server.Prosoz.CaseCountFor(secondId).Should().Be(0);
     }
 
     [Fact]

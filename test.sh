@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test suite of IntegrationHub and ends with one line "Tests: N passed, N failed, N skipped".
+#   ./test.sh          all suites
+#   ./test.sh --fast   unit and contract suites only (quick check while developing)
+set -uo pipefail
+cd "$(dirname "$0")"
+
+fast=false
+[[ "${1:-}" == "--fast" ]] && fast=true
+
+run_dir="$PWD/.test-run"
+rm -rf "$run_dir" && mkdir -p "$run_dir/results"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+suites=(tests/IntegrationHub.Contracts.Tests tests/IntegrationHub.UnitTests)
+$fast || suites+=(tests/IntegrationHub.EndToEndTests)
+
+echo "== Building"
+if ! dotnet build IntegrationHub.sln -c Release -nologo -v quiet 2>&1 | tee "$run_dir/build.log" | grep -E "error|warning" ; then :; fi
+if [[ ${PIPESTATUS[0]} -ne 0 ]]; then
+  echo "The build failed (see $run_dir/build.log)."
+  echo "Tests: 0 passed, 1 failed"
+  exit 1
+fi
+
+status=0
+for suite in "${suites[@]}"; do
+  name=$(basename "$suite")
+  echo "== $name"
+  dotnet test "$suite" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$run_dir/results" || status=1
+  [[ -f "$run_dir/results/$name.trx" ]] || { echo "$name produced no results"; status=1; }
+done
+
+# Sum the counters of every suite's TRX file.
+passed=0; failed=0; skipped=0
+for trx in "$run_dir"/results/*.trx; do
+  [[ -f "$trx" ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  t=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+  e=$(sed -E 's/.* executed="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
+done
+if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+[[ $status -eq 0 && $failed -eq 0 && $passed -gt 0 ]]
