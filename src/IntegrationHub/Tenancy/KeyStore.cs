@@ -46,6 +46,8 @@ public sealed class KeyStore
             if (File.Exists(path)) return SigningCertificates.ImportPfx(File.ReadAllBytes(path), _masterKey);
             var certificate = SigningCertificates.CreateSelfSigned($"CN=IntegrationHub Signatur {ars}, O=Kommune {ars}, C=DE", 3072, TimeSpan.FromDays(730));
             WriteAtomically(path, SigningCertificates.ExportPfx(certificate, _masterKey));
+            // The public certificate beside it, for the receiving procedures to pin.
+            WriteAtomically(Path.Combine(_directory, $"signing-{ars}.crt.pem"), System.Text.Encoding.ASCII.GetBytes(SigningCertificates.ExportPublicPem(certificate)));
             return certificate;
         });
 
