@@ -5,9 +5,11 @@ using Serilog.Formatting.Json;
 
 // The host only composes: configuration, logging, the hub's capabilities and, with --demo,
 // the in-process simulators and a demo batch.
+// "migrate" applies the ledger's schema scripts and exits (for deployments with Hub:Ledger:MigrateOnStart=false).
+var migrateOnly = args.FirstOrDefault() == "migrate";
 var demo = args.Contains("--demo");
 var exitAfterDemo = args.Contains("--exit");
-var builder = WebApplication.CreateBuilder(args.Where(a => a is not ("--demo" or "--exit")).ToArray());
+var builder = WebApplication.CreateBuilder(args.Where(a => a is not ("--demo" or "--exit" or "migrate")).ToArray());
 
 var logging = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
 logging = builder.Configuration["Logging:Format"] == "json"
@@ -20,6 +22,12 @@ await using var simulators = demo ? await DemoSetup.StartSimulatorsAsync(builder
 
 builder.Services.AddIntegrationHub(builder.Configuration);
 var app = builder.Build();
+if (migrateOnly)
+{
+    await app.Services.MigrateLedgerAsync();
+    Console.WriteLine("The ledger schema is up to date.");
+    return 0;
+}
 app.MapIntegrationHub();
 await app.InitializeIntegrationHubAsync();
 

@@ -43,6 +43,7 @@ public sealed class DeliveryRequestedConsumer(
 
         var stopwatch = Stopwatch.StartNew();
         delivery.Attempts++;
+        delivery.UpdatedAt = DateTimeOffset.UtcNow;
         try
         {
             var signedXml = await BuildSignedHandoverAsync(submission, delivery, ct);
@@ -51,6 +52,7 @@ public sealed class DeliveryRequestedConsumer(
             delivery.Status = DeliveryStatus.Delivered;
             delivery.Aktenzeichen = receipt.Aktenzeichen;
             delivery.DeliveredAt = DateTimeOffset.UtcNow;
+            delivery.NextAttemptAt = null;
             delivery.LastError = null;
             db.AddHistory(submission.Id, HistorySteps.Delivered, delivery.Target, receipt.Aktenzeichen);
             await db.SaveChangesAsync(ct);
@@ -65,13 +67,12 @@ public sealed class DeliveryRequestedConsumer(
             logger.LogError("Delivery failed permanently: {Reason}", e.GetType().Name);
             throw; // to the error queue, where operations can see and replay it
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
         {
-            delivery.LastError = e.Message;
-            db.AddHistory(submission.Id, HistorySteps.DeliveryAttemptFailed, delivery.Target, e.GetType().Name);
-            await db.SaveChangesAsync(CancellationToken.None);
-            logger.LogWarning("Delivery attempt {Attempt} failed: {Reason}; it will be retried", delivery.Attempts, e.GetType().Name);
-            throw;
+            // The target is down or slow: try again later with exponential backoff, scheduled in the
+            // ledger (survives restarts; the ledger sweep requests it when due). The message is done.
+            await ScheduleRetryOrGiveUpAsync(submission, delivery, e);
+            return;
         }
 
         HubTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", delivery.Target));
@@ -80,14 +81,56 @@ public sealed class DeliveryRequestedConsumer(
         await context.Publish(new DeliveryCompleted(delivery.Id, submission.Id, submission.Ars, delivery.Target, delivery.Aktenzeichen!));
     }
 
+    private async Task ScheduleRetryOrGiveUpAsync(Submission submission, TargetDelivery delivery, Exception e)
+    {
+        var policy = options.Value.Delivery;
+        var now = DateTimeOffset.UtcNow;
+        delivery.LastError = e.Message;
+        if (now - delivery.CreatedAt > policy.GiveUpAfter)
+        {
+            delivery.Status = DeliveryStatus.Failed;
+            db.AddHistory(submission.Id, HistorySteps.DeliveryFailed, delivery.Target, $"gave up after {delivery.Attempts} attempts");
+            await db.SaveChangesAsync(CancellationToken.None);
+            HubTelemetry.DeliveryFailures.Add(1, new KeyValuePair<string, object?>("target", delivery.Target));
+            throw new PermanentDeliveryException($"{delivery.Target} did not take the case within {policy.GiveUpAfter}.");
+        }
+        var backoff = policy.BackoffAfter(delivery.Attempts);
+        delivery.NextAttemptAt = now + backoff;
+        db.AddHistory(submission.Id, HistorySteps.DeliveryAttemptFailed, delivery.Target, e.GetType().Name);
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogWarning("Delivery attempt {Attempt} failed ({Reason}); next attempt in {Backoff}", delivery.Attempts, e.GetType().Name, backoff);
+    }
+
     private async Task<byte[]> BuildSignedHandoverAsync(Submission submission, TargetDelivery delivery, CancellationToken ct)
     {
         var content = await reader.ReadAsync(submission, ct);
         var application = XmlContractValidator.LoadAndValidate(content.Data, options.Value.Limits.MaxXmlCharacters);
         var municipality = tenants.FindTenant(submission.Ars)?.Name ?? submission.Ars;
-        var handover = CaseHandover.Build(delivery.Id, submission, application, content.Attachments, delivery.Target, municipality, DateTimeOffset.UtcNow);
+        var handover = CaseHandover.Build(delivery.Id, submission, application, await ReadAttachmentsWholeAsync(submission, content.Attachments, ct),
+            delivery.Target, municipality, DateTimeOffset.UtcNow);
         XmlDocumentSigner.SignEnveloped(handover, keys.SigningCertificate(submission.Ars));
         return SafeXml.ToBytes(handover);
+    }
+
+    // Interim (SubmissionReader no longer keeps attachment contents): read each one back whole until the handover streams them.
+    private async Task<List<DecryptedAttachment>> ReadAttachmentsWholeAsync(Submission submission, IReadOnlyList<VerifiedAttachment> verified, CancellationToken ct)
+    {
+        var attachments = new List<DecryptedAttachment>();
+        foreach (var a in verified)
+        {
+            using var buffer = new MemoryStream();
+            try
+            {
+                await using var plaintext = await reader.OpenAttachmentAsync(submission, a.AttachmentId, ct);
+                await plaintext.CopyToAsync(buffer, ct);
+            }
+            catch (AttachmentIntegrityException e)
+            {
+                throw new SubmissionProblemException(e.Type, e.Message); // permanent, as when ReadAsync finds it
+            }
+            attachments.Add(new DecryptedAttachment(a.AttachmentId, a.FileName, a.MimeType, a.Sha512, buffer.ToArray()));
+        }
+        return attachments;
     }
 }
 
@@ -101,10 +144,12 @@ public sealed class DeliveryRequestedConsumerDefinition : ConsumerDefinition<Del
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<DeliveryRequestedConsumer> consumer,
         IRegistrationContext context) =>
+        // Target outages are handled by ledger-scheduled backoff (see the consumer); what is retried
+        // here are glitches of the ledger or blob store.
         endpoint.UseMessageRetry(r =>
         {
             r.Ignore<PermanentDeliveryException>();
             r.Ignore<SubmissionProblemException>();
-            r.Intervals(500, 2000, 5000, 15000, 30000);
+            r.Intervals(200, 1000, 5000);
         });
 }

@@ -27,8 +27,8 @@ public static class QuittungHttpClient
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         if (response.IsSuccessStatusCode)
         {
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var quittung = SafeXml.Load(body, MaxQuittungBytes).DocumentElement!;
+            // The timeout covers the body too: a target that sends headers and then stalls must not hold a consumer.
+            var quittung = SafeXml.Load(await ReadLimitedAsync(response.Content, MaxQuittungBytes, timeout.Token), MaxQuittungBytes).DocumentElement!;
             var result = BusinessRules.Path(quittung, "ergebnis");
             var aktenzeichen = BusinessRules.Path(quittung, "aktenzeichen");
             if (result != "ANGENOMMEN" || string.IsNullOrEmpty(aktenzeichen))
@@ -41,6 +41,20 @@ public static class QuittungHttpClient
             throw new PermanentDeliveryException($"{call.Target} answered {(int)response.StatusCode}: {Truncate(problem, 500)}");
         }
         throw new HttpRequestException($"{call.Target} answered {(int)response.StatusCode}.", null, response.StatusCode);
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, long maxBytes, CancellationToken ct)
+    {
+        await using var body = await content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) throw new PermanentDeliveryException("The target's Quittung exceeds the size limit.");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     public static bool IsPermanent(HttpStatusCode status) =>

@@ -28,17 +28,11 @@ public static class IntegrationHubExtensions
     public static IServiceCollection AddIntegrationHub(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<HubOptions>().Bind(configuration.GetSection(HubOptions.Section));
+        var hub = configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
 
-        // Ledger: a SQLite file by default. Resolved lazily, so test hosts can override the configuration.
-        services.AddDbContext<HubDbContext>((sp, o) =>
-        {
-            var connectionString = configuration.GetConnectionString("Ledger")
-                ?? $"Data Source={Path.Combine(DataDirectory(sp), "ledger.db")};Default Timeout=30";
-            o.UseSqlite(connectionString);
-        });
-
-        // Blob store: the filesystem by default.
-        services.AddSingleton<IBlobStore>(sp => new FileSystemBlobStore(Path.Combine(DataDirectory(sp), "blobs")));
+        services.AddLedger(configuration, hub);
+        services.AddBlobStore(configuration, hub);
+        services.AddLedgerSweep(configuration, hub);
 
         services.AddSingleton<KeyStore>();
         services.AddSingleton<TenantDirectory>();
@@ -53,13 +47,7 @@ public static class IntegrationHubExtensions
         services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
         services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
 
-        services.AddMassTransit(bus =>
-        {
-            bus.AddConsumer<SubmissionReceivedConsumer, SubmissionReceivedConsumerDefinition>();
-            bus.AddConsumer<SubmissionAcceptedConsumer, SubmissionAcceptedConsumerDefinition>();
-            bus.AddConsumer<DeliveryRequestedConsumer, DeliveryRequestedConsumerDefinition>();
-            bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
-        });
+        services.AddHubBus(configuration, hub);
 
         services.AddHubTelemetry();
         services.AddProblemDetails();
@@ -93,13 +81,8 @@ public static class IntegrationHubExtensions
     /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>
     public static async Task InitializeIntegrationHubAsync(this WebApplication app)
     {
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-            await db.Database.EnsureCreatedAsync();
-            if (db.Database.IsSqlite())
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-        }
+        if (app.Services.GetRequiredService<IOptions<HubOptions>>().Value.Ledger.MigrateOnStart)
+            await app.Services.MigrateLedgerAsync();
         var tenants = app.Services.GetRequiredService<TenantDirectory>();
         var keys = app.Services.GetRequiredService<KeyStore>();
         _ = keys.HubSigningKey;

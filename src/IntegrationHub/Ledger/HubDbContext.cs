@@ -34,6 +34,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             // One delivery per submission and target: the routing consumer may run twice.
             e.HasIndex(x => new { x.SubmissionId, x.Target }).IsUnique();
             e.HasIndex(x => x.Aktenzeichen);
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         });
         b.Entity<CaseEvent>(e =>

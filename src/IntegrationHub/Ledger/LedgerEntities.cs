@@ -28,6 +28,8 @@ public sealed class Submission
     public DateTimeOffset? DecidedAt { get; set; }
     public DateTimeOffset? RoutedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>Set when a message about this submission ended in an error queue; the sweeper leaves it to operations.</summary>
+    public string? ProcessingFault { get; set; }
 
     public IReadOnlyList<Guid> AnnouncedAttachmentIds =>
         AnnouncedAttachments.Length == 0 ? [] : AnnouncedAttachments.Split(',').Select(Guid.Parse).ToList();
@@ -68,6 +70,9 @@ public sealed class TargetDelivery
     public int Attempts { get; set; }
     public string? LastError { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>When the sweeper requests this pending delivery (again): backoff after a failed attempt, or a lease while one is in flight.</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
 
     public static string IdempotencyKeyFor(Guid submissionId, string target) => $"{submissionId:N}:{target}";

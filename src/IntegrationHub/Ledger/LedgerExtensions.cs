@@ -26,4 +26,6 @@ public static class HistorySteps
     public const string DeliveryAttemptFailed = "delivery-attempt-failed";
     public const string Delivered = "delivered";
     public const string DeliveryFailed = "delivery-failed";
+    public const string Republished = "republished";
+    public const string Faulted = "faulted";
 }

@@ -5,6 +5,7 @@ using IntegrationHub.Tenancy;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Routing;
 
@@ -13,7 +14,7 @@ namespace IntegrationHub.Routing;
 /// row per target, then one DeliveryRequested per delivery still pending. Running twice creates no
 /// second delivery (unique per submission and target) and only re-requests unfinished ones.
 /// </summary>
-public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, ILogger<SubmissionAcceptedConsumer> logger)
+public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, IOptions<HubOptions> options, ILogger<SubmissionAcceptedConsumer> logger)
     : IConsumer<SubmissionAccepted>
 {
     public async Task Consume(ConsumeContext<SubmissionAccepted> context)
@@ -40,6 +41,9 @@ public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory 
                 Status = DeliveryStatus.Pending,
                 IdempotencyKey = TargetDelivery.IdempotencyKeyFor(submission.Id, target),
                 CreatedAt = now,
+                UpdatedAt = now,
+                // A lease: should the request below be lost, the ledger sweep requests it again after this.
+                NextAttemptAt = now + options.Value.Outbox.StaleAfter,
             };
             db.Deliveries.Add(delivery);
             deliveries.Add(delivery);

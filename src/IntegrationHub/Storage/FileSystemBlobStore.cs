@@ -9,7 +9,7 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public FileSystemBlobStore(string rootDirectory)
     {
-        _root = Path.GetFullPath(rootDirectory);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
         Directory.CreateDirectory(_root);
     }
 
@@ -19,12 +19,21 @@ public sealed class FileSystemBlobStore : IBlobStore
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Write to a temporary file and rename, so a crash never leaves a half-written blob.
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        try
         {
-            await content.CopyToAsync(file, ct);
-            await file.FlushAsync(ct);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await content.CopyToAsync(file, ct);
+                await file.FlushAsync(ct);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // An aborted or refused upload leaves nothing behind, not even its temporary file.
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
     }
 
     public Task<Stream> OpenReadAsync(string name, CancellationToken ct = default)
@@ -38,7 +47,8 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public Task DeleteAsync(string name, CancellationToken ct = default)
     {
-        File.Delete(PathOf(name));
+        var path = PathOf(name);
+        if (File.Exists(path)) File.Delete(path);
         return Task.CompletedTask;
     }
 

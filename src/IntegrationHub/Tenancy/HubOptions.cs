@@ -9,11 +9,57 @@ public sealed class HubOptions
     public string DataDirectory { get; set; } = "data";
     /// <summary>Issuer of tokens and events; the address senders use.</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+    /// <summary>The bus: InMemory (embedded default) or RabbitMq (ConnectionStrings:RabbitMq, an amqp:// URI).</summary>
+    public string Transport { get; set; } = "InMemory";
+    public LedgerOptions Ledger { get; set; } = new();
+    public BlobStoreOptions BlobStore { get; set; } = new();
+    public OutboxOptions Outbox { get; set; } = new();
+    public DeliveryOptions Delivery { get; set; } = new();
     public KeyOptions Keys { get; set; } = new();
     public IntakeLimits Limits { get; set; } = new();
     public List<TenantOptions> Tenants { get; set; } = [];
     public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     public List<SenderClientOptions> Senders { get; set; } = [];
+}
+
+public sealed class LedgerOptions
+{
+    /// <summary>Sqlite (embedded default, a file in the data directory) or Postgres (ConnectionStrings:Ledger).</summary>
+    public string Provider { get; set; } = "Sqlite";
+    /// <summary>Apply pending schema scripts at start-up; otherwise run "IntegrationHub.Host migrate" before.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}
+
+public sealed class BlobStoreOptions
+{
+    /// <summary>FileSystem (embedded default, {DataDirectory}/blobs) or AzureBlob (section Hub:BlobStore:AzureBlob).</summary>
+    public string Provider { get; set; } = "FileSystem";
+}
+
+/// <summary>The ledger is the outbox: work that sits too long in a non-final state is published again.</summary>
+public sealed class OutboxOptions
+{
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a submission or delivery may sit unfinished before it is published again.</summary>
+    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>Redelivery of handovers to targets that are down: exponential backoff, scheduled in the ledger.</summary>
+public sealed class DeliveryOptions
+{
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>After this long without success a delivery is failed and goes to the error queue.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(48);
+
+    public TimeSpan BackoffAfter(int attempts)
+    {
+        var exponent = Math.Min(Math.Max(attempts - 1, 0), 20);
+        var delay = InitialBackoff * Math.Pow(2, exponent);
+        if (delay > MaxBackoff) delay = MaxBackoff;
+        // Jitter (up to +20 %) spreads a crowd of failed deliveries over time when the target returns.
+        return delay * (1 + Random.Shared.NextDouble() * 0.2);
+    }
 }
 
 public sealed class KeyOptions

@@ -38,8 +38,11 @@ public sealed class TenantDirectory
     public static IEnumerable<string> Validate(HubOptions hub)
     {
         var destinations = new HashSet<Guid>();
+        var municipalities = new HashSet<string>();
         foreach (var tenant in hub.Tenants)
         {
+            if (!municipalities.Add(tenant.Ars))
+                yield return $"Tenant {tenant.Ars} is configured twice.";
             if (tenant.Ars.Length != 12 || !tenant.Ars.All(char.IsAsciiDigit))
                 yield return $"Tenant '{tenant.Name}': ARS '{tenant.Ars}' must have 12 digits.";
             foreach (var destination in tenant.Destinations)

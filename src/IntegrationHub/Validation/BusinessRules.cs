@@ -22,8 +22,15 @@ public static class BusinessRules
         if (applicantArs is not null && applicantArs != ars)
             throw new SubmissionProblemException(ProblemTypes.MunicipalityMismatch, "The applicant's address (antragsteller/anschrift/ars) lies outside the destination's municipality.");
 
-        if (Path(root, "antragsdatum") is { } date && DateOnly.TryParse(date, out var applied) && applied > DateOnly.FromDateTime(now.UtcDateTime.AddDays(1)))
-            throw new SubmissionProblemException(ProblemTypes.BusinessRuleViolated, "antragsdatum lies in the future.");
+        // xs:date may carry a time zone ("2026-05-01+02:00"); the calendar date is the first ten characters.
+        if (Path(root, "antragsdatum") is { } date)
+        {
+            if (date.Length < 10 || !DateOnly.TryParseExact(date[..10], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.None, out var applied))
+                throw new SubmissionProblemException(ProblemTypes.BusinessRuleViolated, "antragsdatum is not a calendar date.");
+            if (applied > DateOnly.FromDateTime(now.UtcDateTime.AddDays(1)))
+                throw new SubmissionProblemException(ProblemTypes.BusinessRuleViolated, "antragsdatum lies in the future.");
+        }
     }
 
     /// <summary>The text of the first element along a path of local names (the schema already fixed the structure).</summary>

@@ -1,6 +1,9 @@
+using System.IO.Pipelines;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Jose;
+using IntegrationHub.Jose.Streaming;
 using IntegrationHub.Ledger;
 using IntegrationHub.Problems;
 using IntegrationHub.Storage;
@@ -9,20 +12,49 @@ using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Validation;
 
+/// <summary>An attachment whose decryption and SHA-512 were verified; its content is not kept (see <see cref="SubmissionReader.OpenAttachmentAsync"/>).</summary>
+public sealed record VerifiedAttachment(Guid AttachmentId, string FileName, string MimeType, string Sha512, long SizeBytes);
+
+/// <summary>
+/// Transitional: an attachment with its whole content, only for the current in-memory <c>CaseHandover</c>. Build it
+/// from <see cref="SubmissionReader.OpenAttachmentAsync"/>; remove it once the handover streams attachments.
+/// </summary>
 public sealed record DecryptedAttachment(Guid AttachmentId, string FileName, string MimeType, string Sha512, byte[] Content);
 
 /// <summary>A submission as the sender meant it: metadata checked, every hash verified.</summary>
-public sealed record DecryptedSubmission(JsonObject Metadata, string SchemaUri, byte[] Data, IReadOnlyList<DecryptedAttachment> Attachments);
+public sealed record DecryptedSubmission(JsonObject Metadata, string SchemaUri, byte[] Data, IReadOnlyList<VerifiedAttachment> Attachments);
+
+/// <summary>
+/// Raised by a stream from <see cref="SubmissionReader.OpenAttachmentAsync"/> when the attachment turns out not to be
+/// authentic (GCM tag, or SHA-512 against the metadata). Everything read from that stream must be discarded.
+/// <see cref="Exception.InnerException"/> is the <see cref="JweException"/> when the JWE was refused.
+/// </summary>
+public sealed class AttachmentIntegrityException(ProblemType type, string detail, Exception? innerException)
+    : IOException(detail, innerException)
+{
+    /// <summary>The same problem (and <see cref="Exception.Message"/>) that <see cref="SubmissionReader.ReadAsync"/> gives.</summary>
+    public ProblemType Type { get; } = type;
+}
 
 /// <summary>
 /// Opens a stored submission: decrypts metadata, data and attachments with the destination's key
 /// (chosen by destination, never by the JWE header) and checks them against the metadata's hashes.
 /// Used by validation and again by delivery, which always starts from the stored original.
+/// Attachments are never held whole: they are verified by streaming and opened as streams.
 /// </summary>
 public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options)
 {
+    // Read-ahead of an opened attachment: the decryptor pauses when the consumer is this far behind.
+    private const long PipePauseBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Decrypts and checks metadata and data (held in memory, bounded by the limits) and verifies every attachment
+    /// by streaming it through decryption and SHA-512; attachment contents are discarded.
+    /// </summary>
+    /// <exception cref="SubmissionProblemException">The sender's submission is not acceptable.</exception>
     public async Task<DecryptedSubmission> ReadAsync(Submission submission, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(submission);
         var limits = options.Value.Limits;
         var key = keys.DestinationKey(submission.DestinationId);
 
@@ -34,8 +66,7 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         if (service is not null && service != expectedService)
             throw new SubmissionProblemException(ProblemTypes.ServiceMismatch, "publicServiceType.identifier differs from the submission's serviceType.");
 
-        var content = metadata["contentStructure"] as JsonObject
-            ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure is missing.");
+        var content = ContentStructure(metadata);
         var dataNode = content["data"] as JsonObject
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data is missing.");
         var schemaUri = Str(dataNode["submissionSchema"]?["schemaUri"])
@@ -46,28 +77,70 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         if (!Sha512Hex.FixedTimeEqualsHex(dataHash, Sha512Hex.Compute(data)))
             throw new SubmissionProblemException(ProblemTypes.HashMismatch, "The hash of the data does not match contentStructure.data.hash.");
 
-        var described = new List<(Guid Id, string Hash, string FileName, string MimeType)>();
-        foreach (var node in content["attachments"] as JsonArray ?? [])
-        {
-            if (node is not JsonObject a || !Guid.TryParse(Str(a["attachmentId"]), out var id))
-                throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "Every contentStructure.attachments entry needs an attachmentId (UUID).");
-            described.Add((id, HashOf(a, $"attachment {id}"), Str(a["filename"]) ?? $"{id}", Str(a["mimeType"]) ?? "application/octet-stream"));
-        }
+        var described = DescribedAttachments(content);
         var announced = submission.AnnouncedAttachmentIds;
-        if (described.Count != announced.Count || described.Select(d => d.Id).Except(announced).Any())
+        // Same set, each id once: a duplicate entry must not stand in for an attachment that is never described.
+        if (described.Count != announced.Count || !described.Select(d => d.Id).ToHashSet().SetEquals(announced)
+            || described.DistinctBy(d => d.Id).Count() != described.Count)
             throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch,
                 $"The metadata describes {described.Count} attachment(s); {announced.Count} were announced, and the ids must match.");
 
-        var attachments = new List<DecryptedAttachment>();
+        var attachments = new List<VerifiedAttachment>();
         foreach (var (id, hash, fileName, mimeType) in described)
         {
-            var bytes = await DecryptAsync(SubmissionBlobs.Attachment(submission.Id, id), key, limits.MaxAttachmentBytes, $"attachment {id}", ct);
-            var actual = Sha512Hex.Compute(bytes);
+            var (actual, size) = await HashAttachmentAsync(submission.Id, id, key, limits.MaxAttachmentBytes, ct);
             if (!Sha512Hex.FixedTimeEqualsHex(hash, actual))
-                throw new SubmissionProblemException(ProblemTypes.HashMismatch, $"The hash of attachment {id} does not match its metadata entry.");
-            attachments.Add(new DecryptedAttachment(id, fileName, mimeType, actual, bytes));
+                throw new SubmissionProblemException(ProblemTypes.HashMismatch, HashMismatchDetail(id));
+            attachments.Add(new VerifiedAttachment(id, fileName, mimeType, actual, size));
         }
         return new DecryptedSubmission(metadata, schemaUri, data, attachments);
+    }
+
+    /// <summary>
+    /// Opens one attachment as a read-only stream of its plaintext, decrypted lazily from the stored original while it
+    /// is read (read-ahead bounded to about 1 MiB). The stream checks the GCM tag and the SHA-512 from the metadata
+    /// at the end: if either fails, a read throws <see cref="AttachmentIntegrityException"/> (an <see cref="IOException"/>;
+    /// its inner exception is the <see cref="JweException"/> for a refused JWE) instead of ever reporting the end of
+    /// the stream, so a consumer copying it to a target aborts the transfer. Until a read has returned 0 the bytes
+    /// read are unauthenticated: whatever was sent on must be discarded when the stream throws.
+    /// Dispose the stream (also when giving up early); that stops the decryption and closes the blob.
+    /// </summary>
+    /// <exception cref="SubmissionProblemException">The metadata is not acceptable or does not describe this announced attachment.</exception>
+    /// <exception cref="BlobNotFoundException">The attachment blob is missing.</exception>
+    public async Task<Stream> OpenAttachmentAsync(Submission submission, Guid attachmentId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var limits = options.Value.Limits;
+        var key = keys.DestinationKey(submission.DestinationId);
+
+        // The expected hash comes from the (authenticated) metadata again, so a blob replaced since validation is caught.
+        var metadata = ParseMetadata(await DecryptAsync(SubmissionBlobs.Metadata(submission.Id), key, limits.MaxMetadataBytes, "metadata", ct));
+        var matches = DescribedAttachments(ContentStructure(metadata)).Where(d => d.Id == attachmentId).ToList();
+        if (matches.Count != 1 || !submission.AnnouncedAttachmentIds.Contains(attachmentId))
+            throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch, $"Attachment {attachmentId} is not described exactly once in the metadata and announced.");
+
+        var blob = await blobs.OpenReadAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), ct);
+        return AttachmentPlaintextStream.Start(blob, key.Rsa, attachmentId, matches[0].Hash, JweOptions(limits.MaxAttachmentBytes), ct);
+    }
+
+    private async Task<(string Sha512, long Size)> HashAttachmentAsync(Guid submissionId, Guid attachmentId, DestinationKey key, long maxBytes, CancellationToken ct)
+    {
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        await using var stream = await blobs.OpenReadAsync(SubmissionBlobs.Attachment(submissionId, attachmentId), ct);
+        try
+        {
+            var result = await JweStreamDecryptor.DecryptToAsync(stream, key.Rsa, (chunk, _) =>
+            {
+                sha512.AppendData(chunk.Span);
+                return ValueTask.CompletedTask;
+            }, JweOptions(maxBytes), ct);
+            // Only now is the hashed plaintext authenticated.
+            return (Convert.ToHexStringLower(sha512.GetHashAndReset()), result.PlaintextLength);
+        }
+        catch (JweException e)
+        {
+            throw ProblemOf(e, $"attachment {attachmentId}");
+        }
     }
 
     private async Task<byte[]> DecryptAsync(string blobName, DestinationKey key, long maxBytes, string part, CancellationToken ct)
@@ -78,21 +151,24 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
             compact = await reader.ReadToEndAsync(ct);
         try
         {
-            return JweDecryptor.Decrypt(compact, key.Rsa, new JweDecryptionOptions { MaxPlaintextBytes = maxBytes }).Plaintext;
+            return JweDecryptor.Decrypt(compact, key.Rsa, JweOptions(maxBytes)).Plaintext;
         }
-        catch (JweException e) when (e.Failure == JweFailure.UnsupportedAlgorithm)
+        catch (JweException e)
         {
-            throw new SubmissionProblemException(ProblemTypes.UnsupportedEncryption, $"The {part} uses an encryption other than RSA-OAEP-256 with A256GCM.");
-        }
-        catch (JweException e) when (e.Failure == JweFailure.TooLarge)
-        {
-            throw new SubmissionProblemException(ProblemTypes.PayloadTooLarge, $"The decrypted {part} exceeds the configured limit.");
-        }
-        catch (JweException)
-        {
-            throw new SubmissionProblemException(ProblemTypes.DecryptionFailed, $"The {part} could not be decrypted with the destination's key.");
+            throw ProblemOf(e, part);
         }
     }
+
+    private static JweDecryptionOptions JweOptions(long maxBytes) => new() { MaxPlaintextBytes = maxBytes };
+
+    private static SubmissionProblemException ProblemOf(JweException e, string part) => e.Failure switch
+    {
+        JweFailure.UnsupportedAlgorithm => new SubmissionProblemException(ProblemTypes.UnsupportedEncryption, $"The {part} uses an encryption other than RSA-OAEP-256 with A256GCM."),
+        JweFailure.TooLarge => new SubmissionProblemException(ProblemTypes.PayloadTooLarge, $"The decrypted {part} exceeds the configured limit."),
+        _ => new SubmissionProblemException(ProblemTypes.DecryptionFailed, $"The {part} could not be decrypted with the destination's key."),
+    };
+
+    private static string HashMismatchDetail(Guid attachmentId) => $"The hash of attachment {attachmentId} does not match its metadata entry.";
 
     private static JsonObject ParseMetadata(byte[] json)
     {
@@ -107,6 +183,22 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         }
     }
 
+    private static JsonObject ContentStructure(JsonObject metadata) =>
+        metadata["contentStructure"] as JsonObject
+            ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure is missing.");
+
+    private static List<(Guid Id, string Hash, string FileName, string MimeType)> DescribedAttachments(JsonObject content)
+    {
+        var described = new List<(Guid Id, string Hash, string FileName, string MimeType)>();
+        foreach (var node in content["attachments"] as JsonArray ?? [])
+        {
+            if (node is not JsonObject a || !Guid.TryParse(Str(a["attachmentId"]), out var id))
+                throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "Every contentStructure.attachments entry needs an attachmentId (UUID).");
+            described.Add((id, HashOf(a, $"attachment {id}"), Str(a["filename"]) ?? $"{id}", Str(a["mimeType"]) ?? "application/octet-stream"));
+        }
+        return described;
+    }
+
     private static string HashOf(JsonObject node, string where)
     {
         var hash = node["hash"] as JsonObject;
@@ -118,4 +210,145 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     }
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>
+    /// The consumer's side of a pipe that a background task fills with <see cref="JweStreamDecryptor"/> output. The
+    /// pipe's writer is completed with an exception unless tag and hash verified, so no read reports the end before that.
+    /// </summary>
+    private sealed class AttachmentPlaintextStream : Stream
+    {
+        private readonly Stream _reader;
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _pump;
+        private int _disposed;
+
+        private AttachmentPlaintextStream(Stream reader, CancellationTokenSource stop, Task pump)
+        {
+            _reader = reader;
+            _stop = stop;
+            _pump = pump;
+        }
+
+        public static AttachmentPlaintextStream Start(Stream blob, RSA key, Guid attachmentId, string expectedSha512, JweDecryptionOptions jweOptions, CancellationToken ct)
+        {
+            // Segments as large as the decryptor's chunks: few buffers in flight, so the shared pool can recycle them all.
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipePauseBytes, resumeWriterThreshold: PipePauseBytes / 2,
+                minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var pump = Task.Run(() => PumpAsync(blob, key, attachmentId, expectedSha512, jweOptions, pipe.Writer, stop), CancellationToken.None);
+            return new AttachmentPlaintextStream(pipe.Reader.AsStream(), stop, pump);
+        }
+
+        // Never throws: every outcome ends up as the pipe writer's completion, which the reader sees.
+        private static async Task PumpAsync(Stream blob, RSA key, Guid attachmentId, string expectedSha512, JweDecryptionOptions jweOptions,
+            PipeWriter writer, CancellationTokenSource stop)
+        {
+            Exception? failure = null;
+            try
+            {
+                using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+                await JweStreamDecryptor.DecryptToAsync(blob, key, async (chunk, token) =>
+                {
+                    sha512.AppendData(chunk.Span);
+                    var flushed = await writer.WriteAsync(chunk, token).ConfigureAwait(false);
+                    if (flushed.IsCompleted || flushed.IsCanceled)
+                        throw new OperationCanceledException("The attachment stream was disposed.");
+                }, jweOptions, stop.Token).ConfigureAwait(false);
+
+                if (!Sha512Hex.FixedTimeEqualsHex(expectedSha512, Convert.ToHexStringLower(sha512.GetHashAndReset())))
+                    failure = new AttachmentIntegrityException(ProblemTypes.HashMismatch, HashMismatchDetail(attachmentId), null);
+            }
+            catch (JweException e)
+            {
+                var problem = ProblemOf(e, $"attachment {attachmentId}");
+                failure = new AttachmentIntegrityException(problem.Type, problem.Message, e);
+            }
+            catch (Exception e)
+            {
+                failure = e; // storage trouble or cancellation: the reader sees it as it is
+            }
+            finally
+            {
+                await blob.DisposeAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await writer.CompleteAsync(failure).ConfigureAwait(false);
+            }
+            finally
+            {
+                stop.Dispose();
+            }
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => _reader.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => _reader.Read(buffer);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            _reader.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _reader.ReadAsync(buffer, cancellationToken);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Stop();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Stop();
+                await _pump.ConfigureAwait(false); // the blob is closed when this returns
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        private void Stop()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The pump has already finished.
+            }
+
+            _reader.Dispose(); // completes the pipe's reader, so a waiting writer returns at once
+        }
+    }
 }

@@ -53,7 +53,8 @@ public static class XmlContractValidator
             : e.Message.Contains("incomplete content", StringComparison.Ordinal) ? "required element missing"
             : e.Message.Contains("Pattern constraint", StringComparison.Ordinal) ? "value does not match the pattern"
             : e.Message.Contains("Enumeration constraint", StringComparison.Ordinal) ? "value not in the code list"
-            : e.Message.Contains("not declared", StringComparison.Ordinal) ? "element or attribute not declared in the schema"
+            : e.Message.Contains("not declared", StringComparison.Ordinal) || e.Message.Contains("Could not find schema information", StringComparison.Ordinal)
+                ? "element or attribute not declared in the schema"
             : e.Message.Contains("is invalid", StringComparison.Ordinal) ? "invalid value for its type"
             : "does not match the schema";
         return string.IsNullOrEmpty(element) ? $"{at}: {rule}" : $"{at} ({element}): {rule}";
@@ -61,6 +62,6 @@ public static class XmlContractValidator
 
     private static string SafeReason(XmlException e) =>
         e.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase) ? "DTDs are prohibited"
-        : e.Message.Contains("maximum", StringComparison.OrdinalIgnoreCase) ? "the document exceeds the size limit"
+        : e.Message.Contains("MaxCharactersInDocument", StringComparison.Ordinal) ? "the document exceeds the size limit"
         : "not well-formed";
 }

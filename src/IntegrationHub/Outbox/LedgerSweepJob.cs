@@ -1,0 +1,81 @@
+using IntegrationHub.Contracts.Messages;
+using IntegrationHub.Ledger;
+using IntegrationHub.Tenancy;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace IntegrationHub.Outbox;
+
+/// <summary>
+/// The ledger is the outbox. A crash between a database commit and the publish that should follow it
+/// leaves a row in a non-final state; this job publishes the missing message again. It also requests
+/// deliveries whose backoff after a failed attempt has run out. Quartz runs it once per interval across
+/// all hub processes (clustered store); a conditional update claims each row, so a message is
+/// published once per sweep even if two sweeps overlap.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class LedgerSweepJob(HubDbContext db, IPublishEndpoint bus, IOptions<HubOptions> options, ILogger<LedgerSweepJob> logger) : IJob
+{
+    public const string Name = "ledger-sweep";
+    private const int BatchSize = 500;
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct = default)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var outbox = options.Value.Outbox;
+        var stale = now - outbox.StaleAfter;
+        var lease = now + outbox.StaleAfter;
+
+        var received = 0;
+        foreach (var s in await db.Submissions.AsNoTracking()
+                     .Where(s => s.Status == SubmissionStatus.Submitted && s.ProcessingFault == null && s.UpdatedAt < stale)
+                     .OrderBy(s => s.UpdatedAt).Take(BatchSize).ToListAsync(ct))
+        {
+            if (!await ClaimSubmissionAsync(s, now, ct)) continue;
+            await bus.Publish(new SubmissionReceived(s.Id, s.CaseId, s.DestinationId, s.Ars), ct);
+            received++;
+        }
+
+        var accepted = 0;
+        foreach (var s in await db.Submissions.AsNoTracking()
+                     .Where(s => s.Status == SubmissionStatus.Accepted && s.RoutedAt == null && s.ProcessingFault == null && s.UpdatedAt < stale)
+                     .OrderBy(s => s.UpdatedAt).Take(BatchSize).ToListAsync(ct))
+        {
+            if (!await ClaimSubmissionAsync(s, now, ct)) continue;
+            await bus.Publish(new SubmissionAccepted(s.Id, s.CaseId, s.Ars, s.LeikaKey), ct);
+            accepted++;
+        }
+
+        var deliveries = 0;
+        foreach (var d in await db.Deliveries.AsNoTracking()
+                     .Where(d => d.Status == DeliveryStatus.Pending && (d.NextAttemptAt == null ? d.UpdatedAt < stale : d.NextAttemptAt <= now))
+                     .OrderBy(d => d.NextAttemptAt).Take(BatchSize).ToListAsync(ct))
+        {
+            // The lease keeps the next sweep from requesting it again while this request is in flight.
+            var claimed = await db.Deliveries
+                .Where(x => x.Id == d.Id && x.Status == DeliveryStatus.Pending && x.UpdatedAt == d.UpdatedAt)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.NextAttemptAt, lease).SetProperty(x => x.UpdatedAt, now), ct);
+            if (claimed == 0) continue;
+            await bus.Publish(new DeliveryRequested(d.Id, d.SubmissionId, d.Ars, d.Target), ct);
+            deliveries++;
+        }
+
+        if (received + accepted + deliveries > 0)
+            logger.LogInformation("Ledger sweep published {Received} received, {Accepted} accepted, {Deliveries} delivery requests",
+                received, accepted, deliveries);
+    }
+
+    private async Task<bool> ClaimSubmissionAsync(Submission s, DateTimeOffset now, CancellationToken ct)
+    {
+        var claimed = await db.Submissions
+            .Where(x => x.Id == s.Id && x.Status == s.Status && x.UpdatedAt == s.UpdatedAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, now), ct);
+        if (claimed == 0) return false;
+        db.AddHistory(s.Id, HistorySteps.Republished, detail: s.Status.ToString());
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+}
