@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite of IntegrationHub and ends with one line "Tests: N passed, N failed, N skipped".
-#   ./test.sh          all suites
-#   ./test.sh --fast   unit and contract suites only (quick check while developing)
+#   ./test.sh          all suites; provisions and starts RabbitMQ, PostgreSQL and Azurite on 127.0.0.1
+#                      (installing them with apt/npm when absent) and stops them at the end
+#   ./test.sh --fast   contract, unit and embedded end-to-end suites only: no servers (quick check while developing)
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -12,8 +13,21 @@ run_dir="$PWD/.test-run"
 rm -rf "$run_dir" && mkdir -p "$run_dir/results"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-suites=(tests/IntegrationHub.Contracts.Tests tests/IntegrationHub.UnitTests)
-$fast || suites+=(tests/IntegrationHub.EndToEndTests)
+# suite = project[:name[:environment]]
+suites=(tests/IntegrationHub.Contracts.Tests tests/IntegrationHub.UnitTests tests/IntegrationHub.EndToEndTests)
+if ! $fast; then
+  suites+=("tests/IntegrationHub.EndToEndTests:IntegrationHub.EndToEndTests.OnServers:HUB_E2E_PROFILE=servers")
+  suites+=(tests/IntegrationHub.InfrastructureTests)
+  servers="$run_dir/servers"
+  trap 'scripts/test-servers.sh stop "$servers"' EXIT
+  if ! scripts/test-servers.sh start "$servers"; then
+    echo "The test servers could not be started (see $servers)."
+    echo "Tests: 0 passed, 1 failed"
+    exit 1
+  fi
+  # shellcheck disable=SC1091
+  source "$servers/env"
+fi
 
 echo "== Building"
 if ! dotnet build IntegrationHub.sln -c Release -nologo -v quiet 2>&1 | tee "$run_dir/build.log" | grep -E "error|warning" ; then :; fi
@@ -24,10 +38,11 @@ if [[ ${PIPESTATUS[0]} -ne 0 ]]; then
 fi
 
 status=0
-for suite in "${suites[@]}"; do
-  name=$(basename "$suite")
+for entry in "${suites[@]}"; do
+  IFS=: read -r suite name environment <<<"$entry"
+  name=${name:-$(basename "$suite")}
   echo "== $name"
-  dotnet test "$suite" -c Release --no-build -nologo \
+  env ${environment:-} dotnet test "$suite" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory "$run_dir/results" || status=1
   [[ -f "$run_dir/results/$name.trx" ]] || { echo "$name produced no results"; status=1; }

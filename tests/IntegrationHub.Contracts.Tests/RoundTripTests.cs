@@ -65,7 +65,10 @@ public class RoundTripTests
         back.Should().BeEquivalentTo(original, o => o.RespectingRuntimeTypes().Excluding(x => x.Signature));
         System.Xml.Linq.XNode.DeepEquals(System.Xml.Linq.XElement.Parse(back.Signature!.OuterXml), System.Xml.Linq.XElement.Parse(original.Signature!.OuterXml))
             .Should().BeTrue();
-        back.Anlagen.Anlage[0].Inhalt.Should().Equal(original.Anlagen.Anlage[0].Inhalt);
+        back.Anlagen.Anlage[0].InhaltReferenz.Should().Be("cid:" + original.Anlagen.Anlage[0].AnlageId);
+        back.Anlagen.Anlage[0].Inhalt.Should().BeNull();
+        back.Anlagen.Anlage[1].Inhalt.Should().Equal(original.Anlagen.Anlage[1].Inhalt);
+        back.Anlagen.Anlage[1].InhaltReferenz.Should().BeNull();
         if (sozialhilfe)
         {
             back.Antrag.SozialhilfeAntrag0001.Should().NotBeNull();
@@ -76,6 +79,28 @@ public class RoundTripTests
             back.Antrag.WohngeldAntrag0001!.Antragsteller.Familienname.Should().Be("Mustermann");
             back.Antrag.SozialhilfeAntrag0001.Should().BeNull();
         }
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void Anlage_needs_exactly_one_of_inhalt_and_inhaltReferenz(bool inhalt, bool referenz)
+    {
+        var message = SampleMessages.FallUebergabe();
+        var anlage = message.Anlagen.Anlage[0];
+        anlage.Inhalt = inhalt ? [1, 2, 3] : null;
+        anlage.InhaltReferenz = referenz ? "cid:" + anlage.AnlageId : null;
+
+        XoevSchemas.Validate(XmlText.Serialize(message)).Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void InhaltReferenz_must_be_a_cid_url()
+    {
+        var message = SampleMessages.FallUebergabe();
+        message.Anlagen.Anlage[0].InhaltReferenz = "https://example.org/anlage";
+
+        XoevSchemas.Validate(XmlText.Serialize(message)).Should().NotBeEmpty();
     }
 
     [Fact]

@@ -161,22 +161,26 @@ internal static class SampleMessages
                 Zielsystem = "marius",
             },
             Antrag = antrag,
-            Anlagen = new AnlagenType { Anlage = { Anlage("mietvertrag.pdf", "application/pdf"), Anlage("einkommensnachweis.png", "image/png") } },
+            // Both alternatives of the content choice: referenced (what the hub sends) and inline.
+            Anlagen = new AnlagenType { Anlage = { Anlage("mietvertrag.pdf", "application/pdf"), Anlage("einkommensnachweis.png", "image/png", inline: true) } },
             Signature = Signature(),
         };
     }
 
-    public static AnlageType Anlage(string name, string mimeType)
+    /// <summary>An attachment whose content is a separate container part (inhaltReferenz), or inline (inhalt).</summary>
+    public static AnlageType Anlage(string name, string mimeType, bool inline = false)
     {
         var content = System.Text.Encoding.UTF8.GetBytes("fiktiver Inhalt von " + name);
+        var id = Guid.NewGuid().ToString();
         return new AnlageType
         {
-            AnlageId = Guid.NewGuid().ToString(),
+            AnlageId = id,
             Dateiname = name,
             MimeType = mimeType,
             HashSha512 = Convert.ToHexStringLower(System.Security.Cryptography.SHA512.HashData(content)),
             GroesseBytes = content.Length,
-            Inhalt = content,
+            Inhalt = inline ? content : null,
+            InhaltReferenz = inline ? null : "cid:" + id,
         };
     }
 

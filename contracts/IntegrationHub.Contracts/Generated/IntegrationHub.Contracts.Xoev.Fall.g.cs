@@ -90,6 +90,7 @@ public partial class AnlagenType
     public global::System.Collections.Generic.List<AnlageType> Anlage { get; set; } = new();
 }
 
+/// <summary>Eine Anlage. Metadaten, hashSha512 und groesseBytes sind mitsigniert; der Inhalt steht entweder inline (inhalt, nur für kleine Anlagen) oder als eigener Teil des Containers (inhaltReferenz), den der Empfänger gegen hashSha512 und groesseBytes prüft.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
 [XmlType("AnlageType", Namespace = "urn:integrationhub:xoev:fall:1.0")]
 public partial class AnlageType
@@ -109,8 +110,13 @@ public partial class AnlageType
     [XmlElement("groesseBytes", Namespace = "urn:integrationhub:xoev:fall:1.0")]
     public long GroesseBytes { get; set; }
 
+    /// <summary>Inhalt inline, base64-kodiert (nur für kleine Anlagen).</summary>
     [XmlElement("inhalt", Namespace = "urn:integrationhub:xoev:fall:1.0")]
-    public byte[] Inhalt { get; set; } = global::System.Array.Empty<byte>();
+    public byte[]? Inhalt { get; set; }
+
+    /// <summary>Verweis auf den Containerteil mit dem Inhalt; der Hub verwendet immer diese Form mit "cid:" + anlageId.</summary>
+    [XmlElement("inhaltReferenz", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public string? InhaltReferenz { get; set; }
 }
 
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]

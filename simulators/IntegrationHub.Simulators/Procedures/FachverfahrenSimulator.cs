@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,8 +26,16 @@ public sealed record AcceptedApplication(string Leistungsart);
 /// </summary>
 public abstract partial class FachverfahrenSimulator
 {
-    /// <summary>Largest handover accepted (20 MB).</summary>
+    /// <summary>Largest handover XML accepted (20 MB), inline attachments included.</summary>
     public const int MaxHandoverBytes = 20 * 1024 * 1024;
+
+    /// <summary>Largest attachment accepted as a container part (200 MB); each part is streamed, never held.</summary>
+    public const long MaxAttachmentPartBytes = 200L * 1024 * 1024;
+
+    /// <summary>Most attachments one handover may reference.</summary>
+    public const int MaxAttachments = 100;
+
+    private const int HashChunkBytes = 64 * 1024;
 
     private const int MaxIdempotencyKeyLength = 200;
     private const int MaxRecordedCalls = 10_000;
@@ -108,14 +117,20 @@ public abstract partial class FachverfahrenSimulator
         Faults.Reset();
     }
 
-    /// <summary>Handles one signed fall.uebergabe.0001 document.</summary>
-    /// <param name="body">The document bytes.</param>
+    /// <summary>Handles one signed fall.uebergabe.0001 document and the attachment parts of its container.</summary>
+    /// <param name="handoverXml">The signed document bytes (the container's root part, or the whole body without attachments).</param>
+    /// <param name="attachmentParts">
+    /// The parts after the XML, or null when the handover came as a plain XML body. Every <c>inhaltReferenz</c> of the
+    /// signed document must name exactly one part whose size and SHA-512 match the signed <c>groesseBytes</c>/<c>hashSha512</c>,
+    /// and every part must be referenced. Parts are hashed while they stream by, never buffered.
+    /// </param>
     /// <param name="idempotencyKey">The caller's idempotency key (required).</param>
     /// <param name="channel">Transport name for the call record.</param>
     /// <param name="ct">Cancellation.</param>
-    public async Task<HandoverResponse> ReceiveHandoverAsync(byte[] body, string? idempotencyKey, string channel = "http", CancellationToken ct = default)
+    public async Task<HandoverResponse> ReceiveHandoverAsync(
+        byte[] handoverXml, IHandoverPartReader? attachmentParts, string? idempotencyKey, string channel = "http", CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(handoverXml);
 
         var latency = Faults.Latency;
         if (latency > TimeSpan.Zero)
@@ -131,7 +146,7 @@ public abstract partial class FachverfahrenSimulator
             return fault;
         }
 
-        var result = Handle(body, idempotencyKey);
+        var result = await HandleAsync(handoverXml, attachmentParts, idempotencyKey, ct).ConfigureAwait(false);
         Record(channel, idempotencyKey, result.Response, result.Outcome, result.SignatureOk, result.Duplicate, result.SubmissionId);
         if (result.Response.StatusCode >= 400)
         {
@@ -154,7 +169,7 @@ public abstract partial class FachverfahrenSimulator
     /// <summary>How the procedure names itself as author of receipts.</summary>
     protected abstract (string Kennung, string Name) ReceiptAuthor { get; }
 
-    private HandlingResult Handle(byte[] body, string? idempotencyKey)
+    private async Task<HandlingResult> HandleAsync(byte[] body, IHandoverPartReader? attachmentParts, string? idempotencyKey, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey))
         {
@@ -233,28 +248,54 @@ public abstract partial class FachverfahrenSimulator
             return Refuse(422, "unsupported-application", "Application not handled here", refusal, signatureOk: true, submissionId: submissionId);
         }
 
+        var anlagen = ReadAnlagen(handover, submissionId, out var anlagenRefusal);
+        if (anlagenRefusal is not null)
+        {
+            return anlagenRefusal;
+        }
+
+        // A known key replays its receipt at once: the attachment parts of a repeated call need not be read.
         lock (_gate)
         {
-            if (_receiptsByKey.TryGetValue(idempotencyKey, out var stored))
+            if (TryReplay(idempotencyKey, submissionId, out var replay))
             {
-                if (stored.SubmissionId != submissionId)
-                {
-                    return Refuse(409, "idempotency-key-reused", "Idempotency-Key reused", "The key was used for another submission.", signatureOk: true, submissionId: submissionId);
-                }
+                return replay;
+            }
+        }
 
-                _duplicateCalls++;
-                var replay = new HandoverResponse(200, HandoverResponse.Xml, stored.Receipt)
-                {
-                    Aktenzeichen = stored.Aktenzeichen,
-                    Location = CaseLocation(stored.Aktenzeichen),
-                };
-                return new HandlingResult(replay, "duplicate", true, true, submissionId);
+        HandlingResult? partsRefusal;
+        long attachmentBytes;
+        try
+        {
+            (partsRefusal, attachmentBytes) = await ReceivePartsAsync(attachmentParts, anlagen, submissionId, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return Refuse(400, "malformed-multipart", "Container broken", "The multipart/related body is malformed or cut off.", signatureOk: true, submissionId: submissionId);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The caller went away mid-container (e.g. the sender aborted a part it could not authenticate): no case, but recorded.
+            return Refuse(400, "aborted", "Call aborted", "The caller aborted before the container was complete.", signatureOk: true, submissionId: submissionId);
+        }
+
+        if (partsRefusal is not null)
+        {
+            return partsRefusal;
+        }
+
+        lock (_gate)
+        {
+            // Checked again: a concurrent call with the same key may have created the case while the parts streamed.
+            if (TryReplay(idempotencyKey, submissionId, out var replay))
+            {
+                return replay;
             }
 
             var now = Time.GetUtcNow();
             var aktenzeichen = FormatAktenzeichen(++_caseCounter, now);
             var receipt = BuildReceipt(now, nachrichtUuid, submissionId, aktenzeichen, author);
-            _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey));
+            _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey, anlagen.Count, attachmentBytes));
             _receiptsByKey[idempotencyKey] = new StoredReceipt(submissionId, aktenzeichen, receipt);
             Logger.LogInformation("{Simulator} created case {Aktenzeichen} for submission {SubmissionId}", Name, aktenzeichen, submissionId);
             var created = new HandoverResponse(201, HandoverResponse.Xml, receipt)
@@ -264,6 +305,183 @@ public abstract partial class FachverfahrenSimulator
             };
             return new HandlingResult(created, "accepted", true, false, submissionId);
         }
+    }
+
+    /// <summary>Under <see cref="_gate"/>: the stored receipt for a known key (200), or 409 when the key belongs to another submission.</summary>
+    private bool TryReplay(string idempotencyKey, Guid submissionId, out HandlingResult result)
+    {
+        if (!_receiptsByKey.TryGetValue(idempotencyKey, out var stored))
+        {
+            result = null!;
+            return false;
+        }
+
+        if (stored.SubmissionId != submissionId)
+        {
+            result = Refuse(409, "idempotency-key-reused", "Idempotency-Key reused", "The key was used for another submission.", signatureOk: true, submissionId: submissionId);
+            return true;
+        }
+
+        _duplicateCalls++;
+        var replay = new HandoverResponse(200, HandoverResponse.Xml, stored.Receipt)
+        {
+            Aktenzeichen = stored.Aktenzeichen,
+            Location = CaseLocation(stored.Aktenzeichen),
+        };
+        result = new HandlingResult(replay, "duplicate", true, true, submissionId);
+        return true;
+    }
+
+    /// <summary>
+    /// The signed attachment entries (schema-valid, so complete). Inline content is checked here against the signed hash
+    /// and size; referenced content is keyed by the Content-ID its cid URL names.
+    /// </summary>
+    private List<SignedAnlage> ReadAnlagen(XElement handover, Guid submissionId, out HandlingResult? refusal)
+    {
+        refusal = null;
+        var anlagen = new List<SignedAnlage>();
+        var elements = handover.Element(XoevNames.Fall + "anlagen")!.Elements(XoevNames.Fall + "anlage").ToList();
+        if (elements.Count > MaxAttachments)
+        {
+            refusal = Refuse(413, "payload-too-large", "Too many attachments", $"At most {MaxAttachments} attachments.", signatureOk: true, submissionId: submissionId);
+            return anlagen;
+        }
+
+        var contentIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var element in elements)
+        {
+            var id = element.Element(XoevNames.Fall + "anlageId")!.Value;
+            var hash = Convert.FromHexString(element.Element(XoevNames.Fall + "hashSha512")!.Value);
+            var size = long.Parse(element.Element(XoevNames.Fall + "groesseBytes")!.Value, NumberStyles.None, CultureInfo.InvariantCulture);
+            var inline = element.Element(XoevNames.Fall + "inhalt");
+            if (inline is not null)
+            {
+                var content = Convert.FromBase64String(inline.Value);
+                if (content.LongLength != size || !CryptographicOperations.FixedTimeEquals(SHA512.HashData(content), hash))
+                {
+                    refusal = Refuse(422, "attachment-mismatch", "Attachment does not match", $"The inline content of attachment {id} does not match its signed hash and size.", signatureOk: true, submissionId: submissionId);
+                    return anlagen;
+                }
+
+                anlagen.Add(new SignedAnlage(id, null, hash, size));
+                continue;
+            }
+
+            var contentId = ContentIdOfReference(element.Element(XoevNames.Fall + "inhaltReferenz")!.Value);
+            if (contentId is null || !contentIds.Add(contentId))
+            {
+                refusal = Refuse(422, "attachment-reference-invalid", "Attachment reference invalid", $"The inhaltReferenz of attachment {id} is not a cid URL of its own part.", signatureOk: true, submissionId: submissionId);
+                return anlagen;
+            }
+
+            if (size > MaxAttachmentPartBytes)
+            {
+                refusal = Refuse(413, "payload-too-large", "Attachment too large", $"At most {MaxAttachmentPartBytes} bytes per attachment.", signatureOk: true, submissionId: submissionId);
+                return anlagen;
+            }
+
+            anlagen.Add(new SignedAnlage(id, contentId, hash, size));
+        }
+
+        return anlagen;
+    }
+
+    /// <summary>
+    /// Streams every part through SHA-512 and matches it to its signed entry. Returns a refusal, or the bytes received
+    /// (inline content included). A part is only read as far as its signed size allows.
+    /// </summary>
+    private async Task<(HandlingResult? Refusal, long Bytes)> ReceivePartsAsync(
+        IHandoverPartReader? parts, List<SignedAnlage> anlagen, Guid submissionId, CancellationToken ct)
+    {
+        var expected = anlagen.Where(a => a.ContentId is not null).ToDictionary(a => a.ContentId!, StringComparer.Ordinal);
+        var bytes = anlagen.Where(a => a.ContentId is null).Sum(a => a.Size);
+        var received = new HashSet<string>(StringComparer.Ordinal);
+        if (parts is not null)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(HashChunkBytes);
+            try
+            {
+                while (await parts.ReadNextPartAsync(ct).ConfigureAwait(false) is { } part)
+                {
+                    var contentId = StripAngleBrackets(part.ContentId);
+                    if (contentId is null || !expected.TryGetValue(contentId, out var anlage))
+                    {
+                        return (Refuse(422, "attachment-unreferenced", "Unreferenced part", "The container has a part that no inhaltReferenz names.", signatureOk: true, submissionId: submissionId), 0);
+                    }
+
+                    if (!received.Add(contentId))
+                    {
+                        return (Refuse(422, "attachment-duplicate", "Duplicate part", $"The content of attachment {anlage.AnlageId} arrived more than once.", signatureOk: true, submissionId: submissionId), 0);
+                    }
+
+                    var (size, hash) = part.ContentLength is { } announced && announced != anlage.Size
+                        ? (announced, [])
+                        : await HashAsync(part.Body, anlage.Size, buffer, ct).ConfigureAwait(false);
+                    if (size != anlage.Size || !CryptographicOperations.FixedTimeEquals(hash, anlage.Sha512))
+                    {
+                        return (Refuse(422, "attachment-mismatch", "Attachment does not match", $"The part of attachment {anlage.AnlageId} does not match its signed hash and size.", signatureOk: true, submissionId: submissionId), 0);
+                    }
+
+                    bytes += size;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        var missing = anlagen.FirstOrDefault(a => a.ContentId is not null && !received.Contains(a.ContentId));
+        if (missing is not null)
+        {
+            return (Refuse(422, "attachment-missing", "Attachment missing", $"No part carries the content of attachment {missing.AnlageId}.", signatureOk: true, submissionId: submissionId), 0);
+        }
+
+        return (null, bytes);
+    }
+
+    /// <summary>Reads a part up to one byte beyond its signed size (enough to know it is too long) and hashes it.</summary>
+    private static async Task<(long Size, byte[] Sha512)> HashAsync(Stream body, long signedSize, byte[] buffer, CancellationToken ct)
+    {
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        long size = 0;
+        while (size <= signedSize)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(0, HashChunkBytes), ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            size += read;
+            sha512.AppendData(buffer, 0, read);
+        }
+
+        return (size, sha512.GetHashAndReset());
+    }
+
+    /// <summary>"cid:abc%40x" → "abc@x" (RFC 2392); null when it is not a cid URL.</summary>
+    private static string? ContentIdOfReference(string reference)
+    {
+        const string scheme = "cid:";
+        if (!reference.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || reference.Length == scheme.Length)
+        {
+            return null;
+        }
+
+        return Uri.UnescapeDataString(reference[scheme.Length..]);
+    }
+
+    /// <summary>"&lt;abc@x&gt;" → "abc@x".</summary>
+    internal static string? StripAngleBrackets(string? contentId)
+    {
+        var trimmed = contentId?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            return null;
+        }
+
+        return trimmed.Length >= 2 && trimmed[0] == '<' && trimmed[^1] == '>' ? trimmed[1..^1] : trimmed;
     }
 
     private string CaseLocation(string aktenzeichen) => $"{CasesPath}/{Uri.EscapeDataString(aktenzeichen)}";
@@ -440,6 +658,9 @@ public abstract partial class FachverfahrenSimulator
     }
 
     private sealed record StoredReceipt(Guid SubmissionId, string Aktenzeichen, byte[] Receipt);
+
+    /// <summary>A signed anlage: its content is inline (already checked, <see cref="ContentId"/> null) or in the part with that Content-ID.</summary>
+    private sealed record SignedAnlage(string AnlageId, string? ContentId, byte[] Sha512, long Size);
 
     private sealed record HandlingResult(HandoverResponse Response, string Outcome, bool? SignatureOk, bool Duplicate, Guid? SubmissionId);
 }

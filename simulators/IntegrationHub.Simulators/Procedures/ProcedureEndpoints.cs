@@ -3,7 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
 namespace IntegrationHub.Simulators.Procedures;
@@ -12,6 +14,12 @@ namespace IntegrationHub.Simulators.Procedures;
 public static class ProcedureEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private const string ContentIdHeader = "Content-ID";
+
+    /// <summary>Largest container accepted: the XML plus the most attachments at their largest.</summary>
+    public const long MaxContainerBytes = FachverfahrenSimulator.MaxHandoverBytes
+        + FachverfahrenSimulator.MaxAttachments * (FachverfahrenSimulator.MaxAttachmentPartBytes + 64 * 1024);
 
     /// <summary>
     /// Maps POST/GET {CasesPath}, GET {CasesPath}/{aktenzeichen}, POST /{name}/_faults and GET /{name}/_calls.
@@ -30,29 +38,131 @@ public static class ProcedureEndpoints
         return routes;
     }
 
+    /// <summary>
+    /// A handover arrives as <c>multipart/related; type="application/xml"; start="&lt;handover&gt;"</c> (first part the signed
+    /// XML, then one part per referenced attachment, streamed through the core) or, without attachments parts, as a plain
+    /// <c>application/xml</c> body.
+    /// </summary>
     private static async Task ReceiveAsync(HttpContext context, FachverfahrenSimulator simulator)
     {
         var request = context.Request;
         var key = request.Headers[IdempotencyKeyHeader].ToString();
-        if (!IsXml(request.ContentType))
+        if (IsXml(request.ContentType))
         {
-            await RefuseAsync(context, simulator, key, "unsupported-media-type", HandoverResponse.Problem(
-                simulator.Name, 415, "unsupported-media-type", "XML expected", "Content-Type must be application/xml.")).ConfigureAwait(false);
+            var body = request.ContentLength > FachverfahrenSimulator.MaxHandoverBytes
+                ? null
+                : await ReadLimitedAsync(request.Body, FachverfahrenSimulator.MaxHandoverBytes, context.RequestAborted).ConfigureAwait(false);
+            if (body is null)
+            {
+                await RefuseTooLargeAsync(context, simulator, key).ConfigureAwait(false);
+                return;
+            }
+
+            var response = await simulator.ReceiveHandoverAsync(body, null, key, "http", context.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(context, response).ConfigureAwait(false);
             return;
         }
 
-        var body = request.ContentLength > FachverfahrenSimulator.MaxHandoverBytes
-            ? null
-            : await ReadLimitedAsync(request.Body, FachverfahrenSimulator.MaxHandoverBytes, context.RequestAborted).ConfigureAwait(false);
-        if (body is null)
+        if (TryGetRelated(request.ContentType, out var boundary, out var start))
         {
-            await RefuseAsync(context, simulator, key, "payload-too-large", HandoverResponse.Problem(
-                simulator.Name, 413, "payload-too-large", "Handover too large", $"At most {FachverfahrenSimulator.MaxHandoverBytes} bytes.")).ConfigureAwait(false);
+            await ReceiveContainerAsync(context, simulator, key, boundary, start).ConfigureAwait(false);
             return;
         }
 
-        var response = await simulator.ReceiveHandoverAsync(body, key, "http", context.RequestAborted).ConfigureAwait(false);
+        await RefuseAsync(context, simulator, key, "unsupported-media-type", HandoverResponse.Problem(
+            simulator.Name, 415, "unsupported-media-type", "XML expected",
+            "Content-Type must be application/xml or multipart/related; type=\"application/xml\".")).ConfigureAwait(false);
+    }
+
+    private static async Task ReceiveContainerAsync(HttpContext context, FachverfahrenSimulator simulator, string key, string boundary, string? start)
+    {
+        // The container is as large as its attachments: Kestrel's server-wide limit (sized for the XML) is lifted for this
+        // request; the XML part and every attachment part have their own limits.
+        var sizeLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeLimit is { IsReadOnly: false })
+        {
+            sizeLimit.MaxRequestBodySize = MaxContainerBytes;
+        }
+
+        var reader = new MultipartReader(boundary, context.Request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
+        byte[]? xml;
+        try
+        {
+            var root = await reader.ReadNextSectionAsync(context.RequestAborted).ConfigureAwait(false);
+            if (root is null || !IsXml(root.ContentType) || (start is not null && FachverfahrenSimulator.StripAngleBrackets(Header(root, ContentIdHeader)) != start))
+            {
+                await RefuseAsync(context, simulator, key, "malformed-multipart", HandoverResponse.Problem(
+                    simulator.Name, 400, "malformed-multipart", "Container broken", "The first part must be the handover XML (application/xml), named by start.")).ConfigureAwait(false);
+                return;
+            }
+
+            xml = await ReadLimitedAsync(root.Body, FachverfahrenSimulator.MaxHandoverBytes, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            await RefuseAsync(context, simulator, key, "malformed-multipart", HandoverResponse.Problem(
+                simulator.Name, 400, "malformed-multipart", "Container broken", "The multipart/related body is malformed or cut off.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (xml is null)
+        {
+            await RefuseTooLargeAsync(context, simulator, key).ConfigureAwait(false);
+            return;
+        }
+
+        var response = await simulator.ReceiveHandoverAsync(xml, new MultipartPartReader(reader), key, "http", context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, response).ConfigureAwait(false);
+    }
+
+    /// <summary>multipart/related with a boundary and, if given, type application/xml; <paramref name="start"/> without angle brackets.</summary>
+    private static bool TryGetRelated(string? contentType, out string boundary, out string? start)
+    {
+        boundary = string.Empty;
+        start = null;
+        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            || !string.Equals(parsed.MediaType.Value, "multipart/related", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string? Parameter(string name) =>
+            parsed.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } p ? HeaderUtilities.RemoveQuotes(p.Value).Value : null;
+
+        var type = Parameter("type");
+        if (type is not null && !string.Equals(type, "application/xml", StringComparison.OrdinalIgnoreCase) && !string.Equals(type, "text/xml", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        boundary = Parameter("boundary") ?? string.Empty;
+        start = FachverfahrenSimulator.StripAngleBrackets(Parameter("start"));
+        return boundary.Length is > 0 and <= 70; // RFC 2046
+    }
+
+    private static string? Header(MultipartSection section, string name) =>
+        section.Headers is { } headers && headers.TryGetValue(name, out var values) ? values.ToString() : null;
+
+    private static Task RefuseTooLargeAsync(HttpContext context, FachverfahrenSimulator simulator, string key) =>
+        RefuseAsync(context, simulator, key, "payload-too-large", HandoverResponse.Problem(
+            simulator.Name, 413, "payload-too-large", "Handover too large", $"At most {FachverfahrenSimulator.MaxHandoverBytes} bytes of XML."));
+
+    /// <summary>The sections after the XML, as the core reads them: one at a time, each body streamed.</summary>
+    private sealed class MultipartPartReader(MultipartReader reader) : IHandoverPartReader
+    {
+        public async Task<HandoverPart?> ReadNextPartAsync(CancellationToken ct)
+        {
+            var section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false);
+            if (section is null)
+            {
+                return null;
+            }
+
+            var length = Header(section, HeaderNames.ContentLength) is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : (long?)null;
+            return new HandoverPart(Header(section, ContentIdHeader), section.ContentType, length, section.Body);
+        }
     }
 
     private static Task RefuseAsync(HttpContext context, FachverfahrenSimulator simulator, string key, string outcome, HandoverResponse response)
@@ -96,6 +206,11 @@ public static class ProcedureEndpoints
 
     private static async Task WriteAsync(HttpContext context, HandoverResponse response)
     {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return; // nobody to answer
+        }
+
         context.Response.StatusCode = response.StatusCode;
         context.Response.ContentType = response.ContentType == HandoverResponse.Xml ? "application/xml; charset=utf-8" : response.ContentType;
         if (response.Location is not null && response.StatusCode == 201)
@@ -189,6 +304,8 @@ public static class ProcedureEndpoints
         ["submissionId"] = c.SubmissionId?.ToString(),
         ["receivedAt"] = c.ReceivedAt.ToString("O", CultureInfo.InvariantCulture),
         ["leistungsart"] = c.Leistungsart,
+        ["attachmentCount"] = c.AttachmentCount,
+        ["attachmentBytes"] = c.AttachmentBytes,
     };
 
     private static JsonObject CallList(FachverfahrenSimulator simulator)

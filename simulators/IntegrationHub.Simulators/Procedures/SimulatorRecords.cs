@@ -29,6 +29,8 @@ public sealed record SimulatorCall(
 /// <param name="Leistungsart">What kind of benefit the case is about, e.g. "Wohngeld".</param>
 /// <param name="AuthorArs">ARS of the municipality that sent (and signed) the handover.</param>
 /// <param name="IdempotencyKey">The key the case was created under.</param>
+/// <param name="AttachmentCount">How many attachments the handover carried (container parts and inline), each checked against its signed hash and size.</param>
+/// <param name="AttachmentBytes">Their total size in bytes.</param>
 public sealed record SimulatedCase(
     string Aktenzeichen,
     Guid? SubmissionId,
@@ -36,4 +38,6 @@ public sealed record SimulatedCase(
     DateTimeOffset ReceivedAt,
     string Leistungsart,
     string AuthorArs,
-    string IdempotencyKey);
+    string IdempotencyKey,
+    int AttachmentCount,
+    long AttachmentBytes);

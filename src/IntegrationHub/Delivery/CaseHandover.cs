@@ -9,16 +9,29 @@ namespace IntegrationHub.Delivery;
 
 /// <summary>
 /// Builds the fall.uebergabe.0001 a specialist procedure receives: the application exactly as the
-/// citizen sent it (imported node by node, not re-serialised), its attachments and the case data.
+/// citizen sent it (imported node by node, not re-serialised), the case data and, per attachment, its
+/// metadata and SHA-512. The attachment bytes are not in the XML (XFall-style container): each travels as its
+/// own part of the multipart/related request, named by <c>inhaltReferenz</c> = <c>cid:{anlageId}</c>, and is bound
+/// to the signature through the signed hash and size, which the receiver checks.
 /// </summary>
 public static class CaseHandover
 {
+    /// <summary>Content-ID of the container's root part, the signed XML (the <c>start</c> parameter names it).</summary>
+    public const string RootContentId = "<handover>";
+
     private const string FallNamespace = XoevSchemas.FallNamespace;
     private const string CommonNamespace = XoevSchemas.CommonNamespace;
     private const string MessageType = XoevSchemas.FallUebergabeElement;
 
+    /// <summary>The <c>inhaltReferenz</c> of an attachment (RFC 2392 cid URL).</summary>
+    public static string ContentReference(Guid attachmentId) => "cid:" + attachmentId.ToString("D");
+
+    /// <summary>The Content-ID header of the part that carries an attachment; <see cref="ContentReference"/> names it.</summary>
+    public static string ContentId(Guid attachmentId) => "<" + attachmentId.ToString("D") + ">";
+
     /// <param name="messageId">Stable per delivery, so a retry sends the same message.</param>
-    public static XmlDocument Build(Guid messageId, Submission submission, XmlDocument application, IReadOnlyList<DecryptedAttachment> attachments,
+    /// <param name="attachments">Verified attachments; only their metadata goes into the XML.</param>
+    public static XmlDocument Build(Guid messageId, Submission submission, XmlDocument application, IReadOnlyList<VerifiedAttachment> attachments,
         string target, string municipalityName, DateTimeOffset createdAt)
     {
         var doc = new XmlDocument { XmlResolver = null, PreserveWhitespace = false };
@@ -54,8 +67,8 @@ public static class CaseHandover
             Text(anlage, "dateiname", FallNamespace, a.FileName);
             Text(anlage, "mimeType", FallNamespace, a.MimeType);
             Text(anlage, "hashSha512", FallNamespace, a.Sha512);
-            Text(anlage, "groesseBytes", FallNamespace, a.Content.LongLength.ToString(CultureInfo.InvariantCulture));
-            Text(anlage, "inhalt", FallNamespace, Convert.ToBase64String(a.Content));
+            Text(anlage, "groesseBytes", FallNamespace, a.SizeBytes.ToString(CultureInfo.InvariantCulture));
+            Text(anlage, "inhaltReferenz", FallNamespace, ContentReference(a.AttachmentId));
         }
         // Sign what travels: a DOM built in memory canonicalises differently from its serialised
         // form (namespace declarations), so the receiver would see a broken digest.

@@ -46,8 +46,8 @@ public sealed class DeliveryRequestedConsumer(
         delivery.UpdatedAt = DateTimeOffset.UtcNow;
         try
         {
-            var signedXml = await BuildSignedHandoverAsync(submission, delivery, ct);
-            var receipt = await adapter.DeliverAsync(new HandoverCall(submission.Id, delivery.Target, targetOptions, delivery.IdempotencyKey, signedXml), ct);
+            var (signedXml, attachments) = await BuildSignedHandoverAsync(submission, delivery, ct);
+            var receipt = await DeliverAsync(adapter, new HandoverCall(submission.Id, delivery.Target, targetOptions, delivery.IdempotencyKey, signedXml, attachments), ct);
 
             delivery.Status = DeliveryStatus.Delivered;
             delivery.Aktenzeichen = receipt.Aktenzeichen;
@@ -101,36 +101,36 @@ public sealed class DeliveryRequestedConsumer(
         logger.LogWarning("Delivery attempt {Attempt} failed ({Reason}); next attempt in {Backoff}", delivery.Attempts, e.GetType().Name, backoff);
     }
 
-    private async Task<byte[]> BuildSignedHandoverAsync(Submission submission, TargetDelivery delivery, CancellationToken ct)
+    /// <summary>
+    /// The signed XML (attachment metadata and hashes only) and, per attachment, how to open its bytes: the adapter
+    /// opens each one per attempt, as a stream decrypted from the stored original while it is sent.
+    /// </summary>
+    private async Task<(byte[] SignedXml, IReadOnlyList<HandoverAttachment> Attachments)> BuildSignedHandoverAsync(
+        Submission submission, TargetDelivery delivery, CancellationToken ct)
     {
         var content = await reader.ReadAsync(submission, ct);
         var application = XmlContractValidator.LoadAndValidate(content.Data, options.Value.Limits.MaxXmlCharacters);
         var municipality = tenants.FindTenant(submission.Ars)?.Name ?? submission.Ars;
-        var handover = CaseHandover.Build(delivery.Id, submission, application, await ReadAttachmentsWholeAsync(submission, content.Attachments, ct),
-            delivery.Target, municipality, DateTimeOffset.UtcNow);
+        var handover = CaseHandover.Build(delivery.Id, submission, application, content.Attachments, delivery.Target, municipality, DateTimeOffset.UtcNow);
         XmlDocumentSigner.SignEnveloped(handover, keys.SigningCertificate(submission.Ars));
-        return SafeXml.ToBytes(handover);
+        var attachments = content.Attachments
+            .Select(a => new HandoverAttachment(a.AttachmentId, a.MimeType, a.SizeBytes, token => reader.OpenAttachmentAsync(submission, a.AttachmentId, token)))
+            .ToList();
+        return (SafeXml.ToBytes(handover), attachments);
     }
 
-    // Interim (SubmissionReader no longer keeps attachment contents): read each one back whole until the handover streams them.
-    private async Task<List<DecryptedAttachment>> ReadAttachmentsWholeAsync(Submission submission, IReadOnlyList<VerifiedAttachment> verified, CancellationToken ct)
+    private static async Task<HandoverReceipt> DeliverAsync(ITargetAdapter adapter, HandoverCall call, CancellationToken ct)
     {
-        var attachments = new List<DecryptedAttachment>();
-        foreach (var a in verified)
+        try
         {
-            using var buffer = new MemoryStream();
-            try
-            {
-                await using var plaintext = await reader.OpenAttachmentAsync(submission, a.AttachmentId, ct);
-                await plaintext.CopyToAsync(buffer, ct);
-            }
-            catch (AttachmentIntegrityException e)
-            {
-                throw new SubmissionProblemException(e.Type, e.Message); // permanent, as when ReadAsync finds it
-            }
-            attachments.Add(new DecryptedAttachment(a.AttachmentId, a.FileName, a.MimeType, a.Sha512, buffer.ToArray()));
+            return await adapter.DeliverAsync(call, ct);
         }
-        return attachments;
+        catch (AttachmentIntegrityException e)
+        {
+            // The stored attachment no longer matches its verified hash: permanent, as when ReadAsync finds it. The
+            // transfer was aborted before the part ended, so the target has not taken the unauthenticated bytes.
+            throw new SubmissionProblemException(e.Type, e.Message);
+        }
     }
 }
 

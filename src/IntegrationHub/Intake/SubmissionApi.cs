@@ -103,6 +103,9 @@ public static class SubmissionApi
             return ProblemResults.Problem(ProblemTypes.UnsupportedMediaType, "Attachments are uploaded as application/jose (JWE compact serialization).");
 
         var limit = options.Value.Limits.MaxAttachmentBytes;
+        // Kestrel's default body limit (30 MB) is below the hub's own; the inspector enforces the hub's while streaming.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limit + 1;
         var inspector = new JweCompactInspector(http.Request.Body, limit);
         var blobName = SubmissionBlobs.Attachment(submissionId, attachmentId);
         try
@@ -179,9 +182,18 @@ public static class SubmissionApi
             return ProblemResults.Problem(ProblemTypes.SubmissionNotIncomplete, $"Submission {submissionId} was submitted concurrently.");
         }
 
-        await bus.Publish(new SubmissionReceived(submission.Id, submission.CaseId, submission.DestinationId, submission.Ars));
-        HubTelemetry.SubmissionsReceived.Add(1, new KeyValuePair<string, object?>("ars", submission.Ars));
         var logger = loggers.CreateLogger("IntegrationHub.Intake");
+        try
+        {
+            using var publishTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await bus.Publish(new SubmissionReceived(submission.Id, submission.CaseId, submission.DestinationId, submission.Ars), publishTimeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The submission is committed; the ledger sweep publishes it once the broker is back.
+            logger.LogWarning("Submission {SubmissionId} is stored but could not be published ({Reason}); the ledger sweep will", submissionId, e.GetType().Name);
+        }
+        HubTelemetry.SubmissionsReceived.Add(1, new KeyValuePair<string, object?>("ars", submission.Ars));
         using (logger.BeginSubmissionScope(submission))
             logger.LogInformation("Submission submitted with {AttachmentCount} attachments", uploaded.Count);
 

@@ -76,7 +76,8 @@ public sealed class IntakeLimits
 {
     public long MaxMetadataBytes { get; set; } = 512 * 1024;
     public long MaxDataBytes { get; set; } = 16 * 1024 * 1024;
-    public long MaxAttachmentBytes { get; set; } = 64 * 1024 * 1024;
+    /// <summary>Per attachment, as uploaded (JWE, base64url: about 4/3 of the plaintext) and as decrypted.</summary>
+    public long MaxAttachmentBytes { get; set; } = 192L * 1024 * 1024;
     public int MaxAttachments { get; set; } = 50;
     public long MaxXmlCharacters { get; set; } = 16 * 1024 * 1024;
     public int AccessTokenMinutes { get; set; } = 30;

@@ -60,17 +60,17 @@ public sealed class CaseHandoverTests(HandoverCertificates certificates) : IClas
         SubmittedAt = new DateTimeOffset(2026, 3, 2, 9, 1, 0, TimeSpan.Zero),
     };
 
-    private static List<DecryptedAttachment> Attachments(DemoApplication application) =>
-        application.Attachments.Select(a => new DecryptedAttachment(a.AttachmentId, a.FileName, a.MimeType, Sha512.Hex(a.Content), a.Content)).ToList();
+    private static List<VerifiedAttachment> Attachments(DemoApplication application) =>
+        application.Attachments.Select(a => new VerifiedAttachment(a.AttachmentId, a.FileName, a.MimeType, Sha512.Hex(a.Content), a.Content.Length)).ToList();
 
     private sealed record Signed(byte[] Bytes, Guid MessageId, Submission Submission, XmlDocument Application);
 
-    private Signed BuildAndSign(DemoApplication application, byte[]? xml = null)
+    private Signed BuildAndSign(DemoApplication application, byte[]? xml = null, IReadOnlyList<VerifiedAttachment>? attachments = null)
     {
         var messageId = Guid.NewGuid();
         var submission = SubmissionFor(application);
         var document = XmlContractValidator.LoadAndValidate(xml ?? application.Xml, MaxXmlCharacters);
-        var handover = CaseHandover.Build(messageId, submission, document, Attachments(application), Target, "Musterstadt", CreatedAt);
+        var handover = CaseHandover.Build(messageId, submission, document, attachments ?? Attachments(application), Target, "Musterstadt", CreatedAt);
         XmlDocumentSigner.SignEnveloped(handover, certificates.Municipality);
         return new Signed(SafeXml.ToBytes(handover), messageId, submission, document);
     }
@@ -141,7 +141,7 @@ public sealed class CaseHandoverTests(HandoverCertificates certificates) : IClas
     }
 
     [Fact]
-    public void Attachment_carries_id_name_type_hash_size_and_content()
+    public void Attachment_carries_id_name_type_hash_size_and_a_reference_instead_of_the_content()
     {
         var application = ApplicationFactory.Wohngeld(Ars, Plz, Ort, 2, withAttachment: true);
         var expected = application.Attachments.Single();
@@ -156,7 +156,30 @@ public sealed class CaseHandoverTests(HandoverCertificates certificates) : IClas
         Value(doc, $"{anlage}/fall:mimeType").Should().Be(expected.MimeType);
         Value(doc, $"{anlage}/fall:hashSha512").Should().Be(Sha512.Hex(expected.Content));
         Value(doc, $"{anlage}/fall:groesseBytes").Should().Be(expected.Content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Convert.FromBase64String(Value(doc, $"{anlage}/fall:inhalt")).Should().Equal(expected.Content);
+        Value(doc, $"{anlage}/fall:inhaltReferenz").Should().Be($"cid:{expected.AttachmentId}");
+        doc.SelectNodes($"{anlage}/fall:inhalt", Ns)!.Count.Should().Be(0);
+        CaseHandover.ContentReference(expected.AttachmentId).Should().Be($"cid:{expected.AttachmentId}");
+        CaseHandover.ContentId(expected.AttachmentId).Should().Be($"<{expected.AttachmentId}>");
+    }
+
+    [Fact]
+    public void Handover_size_does_not_grow_with_the_attachments()
+    {
+        // Three attachments of 100 MB each: only their metadata is in the signed XML.
+        var application = ApplicationFactory.Wohngeld(Ars, Plz, Ort, 2, withAttachment: false);
+        var attachments = Enumerable.Range(1, 3)
+            .Select(i => new VerifiedAttachment(Guid.NewGuid(), $"scan-{i}.pdf", "application/pdf", new string('a', 128), 100L * 1024 * 1024)).ToList();
+
+        var signed = BuildAndSign(application, attachments: attachments);
+
+        XoevSchemas.Validate(new MemoryStream(signed.Bytes)).Should().BeEmpty();
+        signed.Bytes.Length.Should().BeLessThan(application.Xml.Length + 8 * 1024);
+        var doc = Receive(signed.Bytes);
+        doc.SelectNodes("//fall:anlage/fall:inhaltReferenz", Ns)!.Cast<XmlElement>().Select(e => e.InnerText)
+            .Should().Equal(attachments.Select(a => $"cid:{a.AttachmentId}"), "in the order of the attachments, which is also the order of the parts");
+        doc.SelectNodes("//fall:anlage/fall:groesseBytes", Ns)!.Cast<XmlElement>().Select(e => e.InnerText).Should().AllBe("104857600");
+        XmlSignatureVerifier.Verify(doc, certificates.Pinned).Should().Be(SignatureCheck.Valid);
+        ReceivedSignature.Verify(Receive(signed.Bytes), certificates.Pinned).Should().Be((true, (string?)null));
     }
 
     [Fact]
@@ -179,14 +202,17 @@ public sealed class CaseHandoverTests(HandoverCertificates certificates) : IClas
         last.NamespaceURI.Should().Be(XoevSchemas.XmlDsigNamespace);
     }
 
-    [Fact]
-    public void One_changed_byte_of_the_attachment_content_breaks_the_signature()
+    [Theory]
+    [InlineData("<fall:hashSha512>", 40)]
+    [InlineData("<fall:groesseBytes>", 0)]
+    [InlineData("<fall:inhaltReferenz>", 10)]
+    public void One_changed_character_of_the_attachment_hash_size_or_reference_breaks_the_signature(string element, int offset)
     {
+        // The hash and size bind the separately sent bytes to the signature; the reference binds the part.
         var signed = BuildAndSign(ApplicationFactory.Wohngeld(Ars, Plz, Ort, 2, withAttachment: true));
         var text = Encoding.UTF8.GetString(signed.Bytes);
-        var start = text.IndexOf("<fall:inhalt>", StringComparison.Ordinal) + "<fall:inhalt>".Length;
-        var at = start + 40;
-        var tampered = text[..at] + (text[at] == 'A' ? 'B' : 'A') + text[(at + 1)..];
+        var at = text.IndexOf(element, StringComparison.Ordinal) + element.Length + offset;
+        var tampered = text[..at] + (text[at] == '1' ? '2' : '1') + text[(at + 1)..];
         tampered.Length.Should().Be(text.Length);
 
         var doc = Receive(Encoding.UTF8.GetBytes(tampered));

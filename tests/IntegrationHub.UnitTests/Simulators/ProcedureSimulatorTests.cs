@@ -4,8 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using IntegrationHub.Delivery;
 using IntegrationHub.Simulators;
 using IntegrationHub.Simulators.EfA;
+using IntegrationHub.Tenancy;
 using static IntegrationHub.UnitTests.Simulators.SimulatorTestSupport;
 
 namespace IntegrationHub.UnitTests.Simulators;
@@ -306,6 +308,191 @@ public sealed class ProcedureSimulatorTests : IClassFixture<SimulatorServerFixtu
         calls["calls"]!.AsArray().Count(c => c!["idempotencyKey"]?.GetValue<string>() == key).Should().Be(3);
     }
 
+    [Fact]
+    public async Task Container_with_two_attachment_parts_is_accepted_with_201_and_records_them()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 20, sizes: [70_000, 3]);
+
+        using var response = await PostContainer("marius/api/v1/antraege", body, Parts(anlagen, contents), Guid.NewGuid().ToString());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var created = Server.Marius.Cases.Single(c => c.SubmissionId == submissionId);
+        created.AttachmentCount.Should().Be(2);
+        created.AttachmentBytes.Should().Be(70_003);
+        var list = JsonNode.Parse(await _fixture.Client.GetStringAsync("marius/api/v1/antraege"))!.AsArray();
+        list.Single(n => n!["submissionId"]!.GetValue<string>() == submissionId.ToString())!["attachmentCount"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Theory]
+    [InlineData("flip")]
+    [InlineData("longer")]
+    [InlineData("shorter")]
+    public async Task Tampered_attachment_part_is_refused_with_422_attachment_mismatch_and_creates_no_case(string tampering)
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 21, sizes: [1000, 40_000]);
+        var second = contents[1];
+        contents[1] = tampering switch
+        {
+            "flip" => [.. second[..20_000], (byte)(second[20_000] ^ 1), .. second[20_001..]],
+            "longer" => [.. second, 0],
+            _ => second[..^1],
+        };
+
+        using var response = await PostContainer("marius/api/v1/antraege", body, Parts(anlagen, contents), Guid.NewGuid().ToString());
+
+        var problem = await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:attachment-mismatch");
+        problem["detail"]!.GetValue<string>().Should().Contain(anlagen[1].AnlageId.ToString());
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+        Server.Marius.Calls.Should().Contain(c => c.SubmissionId == submissionId && c.Outcome == "attachment-mismatch" && c.SignatureOk == true);
+    }
+
+    [Fact]
+    public async Task Missing_attachment_part_is_refused_with_422_and_creates_no_case()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 22, sizes: [100, 200]);
+
+        using var response = await PostContainer("marius/api/v1/antraege", body, Parts(anlagen, contents).Take(1), Guid.NewGuid().ToString());
+
+        var problem = await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:attachment-missing");
+        problem["detail"]!.GetValue<string>().Should().Contain(anlagen[1].AnlageId.ToString());
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Referenced_attachments_in_a_plain_XML_body_are_missing()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, _, _) = SignedWohngeldWithParts(submissionId, seed: 23, sizes: [100]);
+
+        using var response = await Post("marius/api/v1/antraege", body, Guid.NewGuid().ToString());
+
+        await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:attachment-missing");
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Unreferenced_or_duplicate_parts_are_refused_with_422()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 24, sizes: [100]);
+        var extra = Parts(anlagen, contents).Append(($"<{Guid.NewGuid()}>", "application/pdf", new ByteArrayContent([1, 2, 3])));
+
+        using (var response = await PostContainer("marius/api/v1/antraege", body, extra, Guid.NewGuid().ToString()))
+        {
+            await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:attachment-unreferenced");
+        }
+
+        var twice = Parts(anlagen, contents).Concat(Parts(anlagen, contents));
+        using (var response = await PostContainer("marius/api/v1/antraege", body, twice, Guid.NewGuid().ToString()))
+        {
+            await ShouldBeProblem(response, 422, "urn:integrationhub:simulator:marius:attachment-duplicate");
+        }
+
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Inline_content_is_checked_against_its_signed_hash()
+    {
+        var application = ApplicationFactory.Wohngeld(Ars, Plz, Ort, 25);
+        var goodId = Guid.NewGuid();
+        var good = TestAnlage.Inline(Guid.NewGuid(), "nachweis.pdf", "application/pdf", [1, 2, 3, 4]);
+        using (var accepted = await Post("marius/api/v1/antraege", Sign(BuildHandover(application, goodId, Ars, "marius", [good]), _fixture.HubCertificate), Guid.NewGuid().ToString()))
+        {
+            accepted.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
+        Server.Marius.Cases.Single(c => c.SubmissionId == goodId).Should().Match<IntegrationHub.Simulators.Procedures.SimulatedCase>(c => c.AttachmentCount == 1 && c.AttachmentBytes == 4);
+
+        var badId = Guid.NewGuid();
+        var bad = good with { InlineContent = [1, 2, 3, 5] };
+        using var refused = await Post("marius/api/v1/antraege", Sign(BuildHandover(application, badId, Ars, "marius", [bad]), _fixture.HubCertificate), Guid.NewGuid().ToString());
+        await ShouldBeProblem(refused, 422, "urn:integrationhub:simulator:marius:attachment-mismatch");
+        Server.Marius.CaseCountFor(badId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Container_whose_first_part_is_not_the_start_XML_is_400()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 26, sizes: [10]);
+
+        using var response = await PostContainer("marius/api/v1/antraege", body, Parts(anlagen, contents), Guid.NewGuid().ToString(), start: "<something-else>");
+
+        await ShouldBeProblem(response, 400, "urn:integrationhub:simulator:marius:malformed-multipart");
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Concurrent_containers_with_one_key_create_one_case_and_a_replay_reads_no_parts()
+    {
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 27, sizes: [300_000, 5]);
+        var key = "container-" + submissionId;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => PostContainer("marius/api/v1/antraege", body, Parts(anlagen, contents), key)));
+
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).Should().Be(1);
+        responses.Count(r => r.StatusCode == HttpStatusCode.OK).Should().Be(3);
+        Server.Marius.CaseCountFor(submissionId).Should().Be(1);
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sender_aborting_after_the_last_attachment_byte_creates_no_case()
+    {
+        // What the hub does when an attachment's GCM tag fails: every byte was sent (and they hash right), but the final
+        // read throws, so the part is never closed and the request is aborted. The procedure must not take the case.
+        var submissionId = Guid.NewGuid();
+        var (body, anlagen, contents) = SignedWohngeldWithParts(submissionId, seed: 28, sizes: [2 * 1024 * 1024]);
+        var key = Guid.NewGuid().ToString();
+        var call = new HandoverCall(submissionId, "marius",
+            new TargetOptions { Kind = "Marius", BaseUrl = Server.BaseAddress + "marius", Timeout = TimeSpan.FromSeconds(10) }, key, body,
+            [new HandoverAttachment(anlagen[0].AnlageId, "application/pdf", contents[0].Length, _ => Task.FromResult<Stream>(new FailingAtEndStream(contents[0])))]);
+        using var http = new HttpClient();
+
+        var act = () => QuittungHttpClient.PostAsync(http, "api/v1/antraege", call, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<IOException>()).Which.Message.Should().Be(FailingAtEndStream.Failure);
+
+        // The procedure sees the connection end mid-container and refuses (how far it got depends on what reached it
+        // before the reset; a connection reset early enough never becomes a request at all). Never a case.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!Server.Marius.Calls.Any(c => c.IdempotencyKey == key) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Server.Marius.Calls.Where(c => c.IdempotencyKey == key).Select(c => c.Outcome).Should().OnlyContain(o => o == "malformed-multipart" || o == "aborted");
+        Server.Marius.CaseCountFor(submissionId).Should().Be(0);
+    }
+
+    /// <summary>A signed Wohngeld handover referencing attachments of the given sizes, and their (random) contents.</summary>
+    private (byte[] Body, List<TestAnlage> Anlagen, List<byte[]> Contents) SignedWohngeldWithParts(Guid submissionId, int seed, int[] sizes)
+    {
+        var contents = sizes.Select(size => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size)).ToList();
+        var anlagen = contents.Select((c, i) => TestAnlage.Referenced(Guid.NewGuid(), $"nachweis-{i}.pdf", "application/pdf", c)).ToList();
+        var body = Sign(BuildHandover(ApplicationFactory.Wohngeld(Ars, Plz, Ort, seed, withAttachment: false), submissionId, SimulatorServerFixture.PinnedArs, "marius", anlagen), _fixture.HubCertificate);
+        return (body, anlagen, contents);
+    }
+
+    private static IEnumerable<(string ContentId, string MediaType, HttpContent Content)> Parts(List<TestAnlage> anlagen, List<byte[]> contents) =>
+        anlagen.Select((a, i) => ($"<{a.AnlageId}>", a.MimeType, (HttpContent)new ByteArrayContent(contents[i])));
+
+    private async Task<HttpResponseMessage> PostContainer(
+        string path, byte[] signedXml, IEnumerable<(string ContentId, string MediaType, HttpContent Content)> parts, string idempotencyKey, string start = "<handover>")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Container(signedXml, parts, start) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await _fixture.Client.SendAsync(request);
+    }
+
     private byte[] SignedSozialhilfe(Guid submissionId, int seed) =>
         Sign(BuildHandover(ApplicationFactory.Sozialhilfe(Ars, Plz, Ort, seed), submissionId, SimulatorServerFixture.PinnedArs, "prosoz"), _fixture.HubCertificate);
 
@@ -337,4 +524,155 @@ public sealed class ProcedureSimulatorTests : IClassFixture<SimulatorServerFixtu
     private static string NachrichtUuid(byte[] handover) =>
         XDocument.Load(new MemoryStream(handover)).Root!.Element(Fall + "nachrichtenkopf")!
             .Element(XName.Get("nachrichtUUID", ApplicationFactory.CommonNamespace))!.Value;
+}
+
+/// <summary>Hands out its content, then fails the read that would end it, as a stream whose authentication tag does not verify.</summary>
+internal sealed class FailingAtEndStream(byte[] content) : Stream
+{
+    public const string Failure = "The authentication tag does not verify.";
+    private int _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        if (_position == content.Length)
+        {
+            throw new IOException(Failure);
+        }
+
+        var n = Math.Min(count, content.Length - _position);
+        Array.Copy(content, _position, buffer, offset, n);
+        _position += n;
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A 50 MB attachment from the hub's QuittungHttpClient through the simulator over real HTTP (Kestrel on 127.0.0.1):
+/// neither side holds it, so the whole process allocates far less than the attachment's size. Runs alone, so the
+/// process-wide allocation figure is not disturbed by other tests.
+/// </summary>
+[Collection(IntegrationHub.UnitTests.Jose.Streaming.LargePayloadCollection.Name)]
+public sealed class ProcedureSimulatorLargeAttachmentTests(SimulatorServerFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SimulatorServerFixture>
+{
+    private const int Megabyte = 1024 * 1024;
+
+    [Fact]
+    public async Task Fifty_megabyte_attachment_streams_through_the_simulator_with_bounded_allocations()
+    {
+        const long size = 50L * Megabyte;
+        const long allocationBound = 8L * Megabyte;
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await SendAsync(http, 64 * 1024, seed: 40); // warm-up: JIT, connection, pools
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (submissionId, receipt) = await SendAsync(http, size, seed: 41);
+        clock.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        receipt.Aktenzeichen.Should().MatchRegex(@"^WG-\d{4}-\d{6}$");
+        var created = fixture.Server.Marius.Cases.Single(c => c.SubmissionId == submissionId);
+        created.AttachmentCount.Should().Be(1);
+        created.AttachmentBytes.Should().Be(size);
+        output.WriteLine($"{size / Megabyte} MiB attachment, hub client -> simulator over HTTP: {size / (double)Megabyte / clock.Elapsed.TotalSeconds:F0} MiB/s, "
+            + $"process-wide managed allocations {allocated / 1024.0:F0} KiB ({100.0 * allocated / size:F2} % of the attachment)");
+        allocated.Should().BeLessThan(allocationBound);
+    }
+
+    private async Task<(Guid SubmissionId, HandoverReceipt Receipt)> SendAsync(HttpClient http, long size, int seed)
+    {
+        var submissionId = Guid.NewGuid();
+        var anlageId = Guid.NewGuid();
+        var sha512 = await PatternStream.Sha512HexAsync(size, seed);
+        var anlage = new TestAnlage(anlageId, "scan.pdf", "application/pdf", sha512, size, null);
+        var body = Sign(BuildHandover(ApplicationFactory.Wohngeld(Ars, Plz, Ort, seed, withAttachment: false), submissionId, SimulatorServerFixture.PinnedArs, "marius", [anlage]),
+            fixture.HubCertificate);
+        var call = new HandoverCall(submissionId, "marius",
+            new TargetOptions { Kind = "Marius", BaseUrl = fixture.Server.BaseAddress + "marius", Timeout = TimeSpan.FromSeconds(30) }, Guid.NewGuid().ToString(), body,
+            [new HandoverAttachment(anlageId, "application/pdf", size, _ => Task.FromResult<Stream>(new PatternStream(size, seed)))]);
+        return (submissionId, await QuittungHttpClient.PostAsync(http, "api/v1/antraege", call, CancellationToken.None));
+    }
+}
+
+/// <summary>A reproducible pseudo-random stream of a given length that is generated, not stored.</summary>
+internal sealed class PatternStream(long length, int seed) : Stream
+{
+    private ulong _state = (ulong)seed * 0x9E3779B97F4A7C15UL + 1;
+    private long _position;
+
+    public static async Task<string> Sha512HexAsync(long length, int seed)
+    {
+        using var sha512 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA512);
+        await using var stream = new PatternStream(length, seed);
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            sha512.AppendData(buffer, 0, read);
+        }
+
+        return Convert.ToHexStringLower(sha512.GetHashAndReset());
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => length;
+
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = (int)Math.Min(buffer.Length, length - _position);
+        for (var i = 0; i < n; i++)
+        {
+            // xorshift64: cheap, and no run of it repeats within the stream.
+            _state ^= _state << 13;
+            _state ^= _state >> 7;
+            _state ^= _state << 17;
+            buffer[i] = (byte)_state;
+        }
+
+        _position += n;
+        return n;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

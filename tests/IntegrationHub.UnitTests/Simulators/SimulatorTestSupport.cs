@@ -14,6 +14,16 @@ using IntegrationHub.Simulators.EfA;
 
 namespace IntegrationHub.UnitTests.Simulators;
 
+/// <summary>An attachment entry of a test handover: signed metadata, and the content inline or (null) in its own part.</summary>
+internal sealed record TestAnlage(Guid AnlageId, string FileName, string MimeType, string Sha512, long Size, byte[]? InlineContent)
+{
+    public static TestAnlage Inline(Guid id, string fileName, string mimeType, byte[] content) =>
+        new(id, fileName, mimeType, Convert.ToHexStringLower(SHA512.HashData(content)), content.Length, content);
+
+    public static TestAnlage Referenced(Guid id, string fileName, string mimeType, byte[] content) =>
+        new(id, fileName, mimeType, Convert.ToHexStringLower(SHA512.HashData(content)), content.Length, null);
+}
+
 /// <summary>Shared helpers of the simulator tests: schema validation, handover building and signing, JWE decryption.</summary>
 internal static class SimulatorTestSupport
 {
@@ -59,18 +69,25 @@ internal static class SimulatorTestSupport
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
     }
 
-    /// <summary>Builds an unsigned fall.uebergabe.0001 around an application, as the hub would.</summary>
-    public static XDocument BuildHandover(DemoApplication application, Guid submissionId, string authorArs, string zielsystem)
+    /// <summary>
+    /// Builds an unsigned fall.uebergabe.0001 around an application. By default the application's attachments are
+    /// inline (<c>inhalt</c>); with <paramref name="anlagen"/> the given entries are written instead (referenced ones as
+    /// <c>inhaltReferenz</c> = <c>cid:{anlageId}</c>, as the hub does).
+    /// </summary>
+    public static XDocument BuildHandover(DemoApplication application, Guid submissionId, string authorArs, string zielsystem, IReadOnlyList<TestAnlage>? anlagen = null)
     {
         var antrag = XDocument.Load(new MemoryStream(application.Xml)).Root!;
-        var anlagen = application.Attachments.Select(a => new XElement(
+        anlagen ??= application.Attachments.Select(a => TestAnlage.Inline(a.AttachmentId, a.FileName, a.MimeType, a.Content)).ToList();
+        var anlageElements = anlagen.Select(a => new XElement(
             Fall + "anlage",
-            new XElement(Fall + "anlageId", a.AttachmentId.ToString()),
+            new XElement(Fall + "anlageId", a.AnlageId.ToString()),
             new XElement(Fall + "dateiname", a.FileName),
             new XElement(Fall + "mimeType", a.MimeType),
-            new XElement(Fall + "hashSha512", Convert.ToHexStringLower(SHA512.HashData(a.Content))),
-            new XElement(Fall + "groesseBytes", a.Content.Length.ToString(CultureInfo.InvariantCulture)),
-            new XElement(Fall + "inhalt", Convert.ToBase64String(a.Content))));
+            new XElement(Fall + "hashSha512", a.Sha512),
+            new XElement(Fall + "groesseBytes", a.Size.ToString(CultureInfo.InvariantCulture)),
+            a.InlineContent is null
+                ? new XElement(Fall + "inhaltReferenz", "cid:" + a.AnlageId)
+                : new XElement(Fall + "inhalt", Convert.ToBase64String(a.InlineContent))));
 
         var root = new XElement(
             Fall + "fall.uebergabe.0001",
@@ -100,8 +117,31 @@ internal static class SimulatorTestSupport
                 new XElement(Fall + "ars", authorArs),
                 new XElement(Fall + "zielsystem", zielsystem)),
             new XElement(Fall + "antrag", antrag),
-            new XElement(Fall + "anlagen", anlagen));
+            new XElement(Fall + "anlagen", anlageElements));
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root);
+    }
+
+    /// <summary>
+    /// A handover container as a sender builds it by hand: multipart/related with the signed XML first, then the given
+    /// parts (Content-ID, media type, content) in order.
+    /// </summary>
+    public static MultipartContent Container(byte[] signedXml, IEnumerable<(string ContentId, string MediaType, HttpContent Content)> parts, string start = "<handover>")
+    {
+        var container = new MultipartContent("related", "test-" + Guid.NewGuid().ToString("N"));
+        container.Headers.ContentType!.Parameters.Add(new System.Net.Http.Headers.NameValueHeaderValue("type", "\"application/xml\""));
+        container.Headers.ContentType.Parameters.Add(new System.Net.Http.Headers.NameValueHeaderValue("start", $"\"{start}\""));
+        var xml = new ByteArrayContent(signedXml);
+        xml.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/xml") { CharSet = "utf-8" };
+        xml.Headers.TryAddWithoutValidation("Content-ID", "<handover>");
+        container.Add(xml);
+        foreach (var (contentId, mediaType, content) in parts)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
+            content.Headers.TryAddWithoutValidation("Content-ID", contentId);
+            container.Add(content);
+        }
+
+        return container;
     }
 
     /// <summary>Enveloped XMLDSig: exc-c14n, rsa-sha256, sha256, Reference URI="", certificate in KeyInfo.</summary>

@@ -12,8 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IntegrationHub.EndToEndTests;
 
 /// <summary>
-/// The hub on its embedded default (in-memory bus, SQLite, filesystem blobs) with the simulators
-/// in-process on Kestrel, configured with the two demo municipalities of appsettings.json.
+/// The hub with the simulators in-process on Kestrel, configured with the two demo municipalities of
+/// appsettings.json. By default on the embedded default (in-memory bus, SQLite, filesystem blobs);
+/// with HUB_E2E_PROFILE=servers the same suite runs on RabbitMQ + PostgreSQL + Azurite.
 /// </summary>
 public sealed class HubFixture : IAsyncLifetime
 {
@@ -28,6 +29,10 @@ public sealed class HubFixture : IAsyncLifetime
     private static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-" + Guid.NewGuid().ToString("N"));
 
+    private string? _virtualHost;
+
+    public static bool OnServers => Environment.GetEnvironmentVariable("HUB_E2E_PROFILE") == "servers";
+
     public SimulatorServer Simulators { get; private set; } = null!;
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
     public string ClientSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -38,8 +43,11 @@ public sealed class HubFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Simulators = await SimulatorServer.StartAsync();
+        var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
+        _virtualHost = servers.GetValueOrDefault("ConnectionStrings:RabbitMq");
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
+            foreach (var (key, value) in servers) web.UseSetting(key, value);
             web.UseSetting("Hub:DataDirectory", _dataDirectory);
             web.UseSetting("Hub:Keys:Directory", SharedKeyDirectory);
             web.UseSetting("Hub:Keys:MasterKey", "end-to-end-test-master-key");
@@ -87,6 +95,7 @@ public sealed class HubFixture : IAsyncLifetime
     {
         await Factory.DisposeAsync();
         await Simulators.DisposeAsync();
+        if (_virtualHost is not null) await TestServers.DeleteVirtualHostAsync(_virtualHost);
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 }
