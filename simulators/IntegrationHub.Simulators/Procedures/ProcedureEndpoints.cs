@@ -40,7 +40,7 @@ public static class ProcedureEndpoints
 
     /// <summary>
     /// A handover arrives as <c>multipart/related; type="application/xml"; start="&lt;handover&gt;"</c> (first part the signed
-    /// XML, then one part per referenced attachment, streamed through the core) or, without attachments parts, as a plain
+    /// XML, then one part per referenced attachment, streamed through the core) or, without attachment parts, as a plain
     /// <c>application/xml</c> body.
     /// </summary>
     private static async Task ReceiveAsync(HttpContext context, FachverfahrenSimulator simulator)

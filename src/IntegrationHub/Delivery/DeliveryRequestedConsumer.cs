@@ -113,13 +113,16 @@ public sealed class DeliveryRequestedConsumer(
         var municipality = tenants.FindTenant(submission.Ars)?.Name ?? submission.Ars;
         var handover = CaseHandover.Build(delivery.Id, submission, application, content.Attachments, delivery.Target, municipality, DateTimeOffset.UtcNow);
         XmlDocumentSigner.SignEnveloped(handover, keys.SigningCertificate(submission.Ars));
-        var attachments = content.Attachments
-            .Select(a => new HandoverAttachment(a.AttachmentId, a.MimeType, a.SizeBytes, token => reader.OpenAttachmentAsync(submission, a.AttachmentId, token)))
-            .ToList();
-        return (SafeXml.ToBytes(handover), attachments);
+        return (SafeXml.ToBytes(handover), StreamedAttachments(reader, submission, content.Attachments));
     }
 
-    private static async Task<HandoverReceipt> DeliverAsync(ITargetAdapter adapter, HandoverCall call, CancellationToken ct)
+    /// <summary>Each verified attachment as a part the adapter opens when it sends it: decrypted from the stored original on the fly.</summary>
+    internal static IReadOnlyList<HandoverAttachment> StreamedAttachments(SubmissionReader reader, Submission submission, IReadOnlyList<VerifiedAttachment> attachments) =>
+        attachments
+            .Select(a => new HandoverAttachment(a.AttachmentId, a.MimeType, a.SizeBytes, token => reader.OpenAttachmentAsync(submission, a.AttachmentId, token)))
+            .ToList();
+
+    internal static async Task<HandoverReceipt> DeliverAsync(ITargetAdapter adapter, HandoverCall call, CancellationToken ct)
     {
         try
         {

@@ -18,9 +18,10 @@ namespace IntegrationHub.Delivery;
 /// its MIME type and <c>Content-Length</c>) in the order of the call. An attachment is opened only when its part is
 /// written and copied in 64 KiB chunks, so memory does not grow with its size.
 /// <para>
-/// Timeout: <see cref="Tenancy.TargetOptions.Timeout"/> is the longest time the exchange may go without progress.
-/// Every chunk of the upload re-arms it, so a healthy slow upload of 100 MB is not cut off; once the last byte is sent
-/// (or the target answers early), the target has one more <c>Timeout</c> for its whole answer, Quittung body included.
+/// Timeout: <see cref="Tenancy.TargetOptions.Timeout"/> is the longest time the exchange may go without progress
+/// (connecting, or the upload not moving because the source or the target stalls). Every chunk of the upload re-arms
+/// it, so a healthy slow upload of 100 MB is not cut off; once the last byte is sent, the target has one more
+/// <c>Timeout</c> for its whole answer, Quittung body included (an answer that starts earlier gets what is left of the current one).
 /// </para>
 /// </remarks>
 public static class QuittungHttpClient
@@ -179,20 +180,26 @@ public static class QuittungHttpClient
         private readonly MultipartContent _parts;
         private readonly ProgressTimeout _watchdog;
 
-        private HandoverContent(MultipartContent parts, ProgressTimeout watchdog)
+        private HandoverContent(MultipartContent parts, string boundary, ProgressTimeout watchdog)
         {
             _parts = parts;
             _watchdog = watchdog;
-            Headers.ContentType = parts.Headers.ContentType;
+            Headers.ContentType = new MediaTypeHeaderValue("multipart/related")
+            {
+                Parameters =
+                {
+                    new NameValueHeaderValue("boundary", boundary),
+                    new NameValueHeaderValue("type", "\"application/xml\""),
+                    new NameValueHeaderValue("start", "\"" + CaseHandover.RootContentId + "\""),
+                },
+            };
         }
 
         public static HandoverContent Create(HandoverCall call, ProgressTimeout watchdog, AttachmentFailure failure)
         {
             // A random boundary per attempt: it cannot be predicted, so no attachment can contain it by design.
-            var parts = new MultipartContent("related", "ih-" + Guid.NewGuid().ToString("N"));
-            var parameters = parts.Headers.ContentType!.Parameters;
-            parameters.Add(new NameValueHeaderValue("type", "\"application/xml\""));
-            parameters.Add(new NameValueHeaderValue("start", "\"" + CaseHandover.RootContentId + "\""));
+            var boundary = "ih-" + Guid.NewGuid().ToString("N");
+            var parts = new MultipartContent("related", boundary);
 
             var xml = new ByteArrayContent(call.SignedXml);
             xml.Headers.ContentType = new MediaTypeHeaderValue("application/xml") { CharSet = "utf-8" };
@@ -204,7 +211,7 @@ public static class QuittungHttpClient
             {
                 parts.Add(new AttachmentContent(attachment, watchdog, failure));
             }
-            return new HandoverContent(parts, watchdog);
+            return new HandoverContent(parts, boundary, watchdog);
         }
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)

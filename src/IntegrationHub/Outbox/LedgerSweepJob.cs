@@ -24,6 +24,8 @@ public sealed class LedgerSweepJob(HubDbContext db, IPublishEndpoint bus, IOptio
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct = default)
     {
+        // Which process ran which firing: in a cluster every firing runs on exactly one hub.
+        logger.LogDebug("Ledger sweep firing {FireTime:O} on {SchedulerInstance}", context.ScheduledFireTimeUtc, context.Scheduler.SchedulerInstanceId);
         var now = DateTimeOffset.UtcNow;
         var outbox = options.Value.Outbox;
         var stale = now - outbox.StaleAfter;

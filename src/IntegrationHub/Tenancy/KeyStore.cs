@@ -43,11 +43,18 @@ public sealed class KeyStore
         Get($"signing-{ars}", () =>
         {
             var path = Path.Combine(_directory, $"signing-{ars}.pfx");
-            if (File.Exists(path)) return SigningCertificates.ImportPfx(File.ReadAllBytes(path), _masterKey);
-            var certificate = SigningCertificates.CreateSelfSigned($"CN=IntegrationHub Signatur {ars}, O=Kommune {ars}, C=DE", 3072, TimeSpan.FromDays(730));
-            WriteAtomically(path, SigningCertificates.ExportPfx(certificate, _masterKey));
+            X509Certificate2 certificate;
+            if (File.Exists(path)) certificate = SigningCertificates.ImportPfx(File.ReadAllBytes(path), _masterKey);
+            else
+            {
+                certificate = SigningCertificates.CreateSelfSigned($"CN=IntegrationHub Signatur {ars}, O=Kommune {ars}, C=DE", 3072, TimeSpan.FromDays(730));
+                WriteAtomically(path, SigningCertificates.ExportPfx(certificate, _masterKey));
+                certificate = SigningCertificates.ImportPfx(File.ReadAllBytes(path), _masterKey); // whoever wrote first wins
+            }
             // The public certificate beside it, for the receiving procedures to pin.
-            WriteAtomically(Path.Combine(_directory, $"signing-{ars}.crt.pem"), System.Text.Encoding.ASCII.GetBytes(SigningCertificates.ExportPublicPem(certificate)));
+            var publicPath = Path.Combine(_directory, $"signing-{ars}.crt.pem");
+            if (!File.Exists(publicPath))
+                WriteAtomically(publicPath, System.Text.Encoding.ASCII.GetBytes(SigningCertificates.ExportPublicPem(certificate)));
             return certificate;
         });
 
