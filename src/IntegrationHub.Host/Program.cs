@@ -34,7 +34,7 @@ await app.InitializeIntegrationHubAsync();
 if (simulators is null)
 {
     await app.RunAsync();
-    return 0;
+    return Environment.ExitCode; // 75 asks the supervisor for a restart (see BusRecovery)
 }
 
 await app.StartAsync();

@@ -17,3 +17,6 @@ public sealed record DeliveryRequested(Guid DeliveryId, Guid SubmissionId, strin
 
 /// <summary>A target took the case and named its Aktenzeichen.</summary>
 public sealed record DeliveryCompleted(Guid DeliveryId, Guid SubmissionId, string Ars, string Target, string Aktenzeichen);
+
+/// <summary>Published now and then by the hub to prove its bus can still publish (see BusRecovery); nobody consumes it.</summary>
+public sealed record BusProbe(DateTimeOffset SentAt);

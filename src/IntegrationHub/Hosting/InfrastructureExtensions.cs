@@ -98,8 +98,9 @@ public static class InfrastructureExtensions
                 // Durable quorum queues for every hub endpoint (replicated, safe across broker restarts).
                 bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
                 {
-                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SetQuorumQueue();
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && hub.RabbitMq.QuorumQueues) rabbit.SetQuorumQueue();
                 });
+                services.AddHostedService<BusRecovery>();
                 bus.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(uri, h =>
@@ -107,7 +108,7 @@ public static class InfrastructureExtensions
                         var credentials = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
                         if (credentials[0].Length > 0) h.Username(credentials[0]);
                         if (credentials.Length > 1) h.Password(credentials[1]);
-                        h.PublisherConfirmation = true;
+                        h.PublisherConfirmation = hub.RabbitMq.PublisherConfirmation;
                         h.Heartbeat(TimeSpan.FromSeconds(10));
                     });
                     cfg.ConfigureEndpoints(context);

@@ -42,8 +42,10 @@ public static class IntegrationHubExtensions
         services.AddSingleton<SubmissionReader>();
         services.AddScoped<RequireSenderToken>();
 
-        services.AddHttpClient<ProsozAdapter>();
-        services.AddHttpClient<MariusAdapter>();
+        // The target's own timeout (time without progress, see QuittungHttpClient) governs, not HttpClient's
+        // 100 s for the whole call, which a large attachment on a slow line would exceed.
+        services.AddHttpClient<ProsozAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient<MariusAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
         services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
 

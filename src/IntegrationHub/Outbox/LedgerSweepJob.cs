@@ -31,6 +31,10 @@ public sealed class LedgerSweepJob(HubDbContext db, IPublishEndpoint bus, IOptio
         var stale = now - outbox.StaleAfter;
         var lease = now + outbox.StaleAfter;
 
+        // A publish must never hang the sweep (and with it every later firing): bound the whole run.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(outbox.SweepInterval + TimeSpan.FromSeconds(30));
+        ct = timeout.Token;
         var received = 0;
         foreach (var s in await db.Submissions.AsNoTracking()
                      .Where(s => s.Status == SubmissionStatus.Submitted && s.ProcessingFault == null && s.UpdatedAt < stale)

@@ -11,6 +11,7 @@ public sealed class HubOptions
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
     /// <summary>The bus: InMemory (embedded default) or RabbitMq (ConnectionStrings:RabbitMq, an amqp:// URI).</summary>
     public string Transport { get; set; } = "InMemory";
+    public RabbitMqOptions RabbitMq { get; set; } = new();
     public LedgerOptions Ledger { get; set; } = new();
     public BlobStoreOptions BlobStore { get; set; } = new();
     public OutboxOptions Outbox { get; set; } = new();
@@ -20,6 +21,25 @@ public sealed class HubOptions
     public List<TenantOptions> Tenants { get; set; } = [];
     public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     public List<SenderClientOptions> Senders { get; set; } = [];
+}
+
+public sealed class RabbitMqOptions
+{
+    /// <summary>
+    /// Wait for the broker's confirm on every publish. Off by default: RabbitMQ.Client 7.1.2 (the 7.x that restores
+    /// here) can hang a confirmed publish forever after a broker restart (rabbitmq-dotnet-client #1928, #1930), and the
+    /// ledger, as the outbox, already re-publishes whatever a lost publish left unfinished.
+    /// </summary>
+    public bool PublisherConfirmation { get; set; }
+
+    /// <summary>Replicated quorum queues for the hub's endpoints (classic durable queues when off).</summary>
+    public bool QuorumQueues { get; set; } = true;
+
+    /// <summary>How often the bus proves it can publish and consume (see BusRecovery).</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the bus may stay stuck, with the broker reachable, before the hub exits for a restart.</summary>
+    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 public sealed class LedgerOptions

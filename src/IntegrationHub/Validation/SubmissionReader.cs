@@ -15,12 +15,6 @@ namespace IntegrationHub.Validation;
 /// <summary>An attachment whose decryption and SHA-512 were verified; its content is not kept (see <see cref="SubmissionReader.OpenAttachmentAsync"/>).</summary>
 public sealed record VerifiedAttachment(Guid AttachmentId, string FileName, string MimeType, string Sha512, long SizeBytes);
 
-/// <summary>
-/// Transitional: an attachment with its whole content, only for the current in-memory <c>CaseHandover</c>. Build it
-/// from <see cref="SubmissionReader.OpenAttachmentAsync"/>; remove it once the handover streams attachments.
-/// </summary>
-public sealed record DecryptedAttachment(Guid AttachmentId, string FileName, string MimeType, string Sha512, byte[] Content);
-
 /// <summary>A submission as the sender meant it: metadata checked, every hash verified.</summary>
 public sealed record DecryptedSubmission(JsonObject Metadata, string SchemaUri, byte[] Data, IReadOnlyList<VerifiedAttachment> Attachments);
 

@@ -23,7 +23,7 @@ public sealed class CrashAndRestartTests(ITestOutputHelper output)
         var confirmed = await rig.SubmitAsync(count, _ => hub, afterConfirmed: async confirmedSoFar =>
         {
             // Kill once, with work in every stage: validation, routing, delivery, and unconfirmed uploads.
-            if (confirmedSoFar == count * 2 / 5 && Interlocked.Exchange(ref killed, 1) == 0)
+            if (confirmedSoFar >= count * 2 / 5 && Interlocked.Exchange(ref killed, 1) == 0)
             {
                 hub.Kill();
                 output.WriteLine($"SIGKILL after {confirmedSoFar} confirmed submissions ({clock.Elapsed.TotalSeconds:F1} s)");
@@ -38,7 +38,7 @@ public sealed class CrashAndRestartTests(ITestOutputHelper output)
         output.WriteLine($"{confirmed.Count} confirmed, {submissions.Count} in the ledger, {deliveries.Count} delivered in {clock.Elapsed.TotalSeconds:F1} s; " +
             $"duplicate calls absorbed by idempotency keys: {rig.Simulators.Prosoz.DuplicateCallCount + rig.Simulators.Marius.DuplicateCallCount}");
         killed.Should().Be(1);
-        hub.Starts.Should().Be(2);
+        hub.Starts.Should().BeGreaterThanOrEqualTo(2);
         confirmed.Should().HaveCount(count);
         rig.AssertExactlyOnce(submissions, deliveries, confirmed);
     }
@@ -57,7 +57,7 @@ public sealed class CrashAndRestartTests(ITestOutputHelper output)
         Task? outage = null;
         var confirmed = await rig.SubmitAsync(count, _ => hub, workers: 4, afterConfirmed: confirmedSoFar =>
         {
-            if (confirmedSoFar == 20 && Interlocked.Exchange(ref stopped, 1) == 0)
+            if (confirmedSoFar >= 20 && Interlocked.Exchange(ref stopped, 1) == 0)
                 outage = BrokerOutageAsync(TimeSpan.FromSeconds(20));
             return Task.CompletedTask;
         });
@@ -66,6 +66,7 @@ public sealed class CrashAndRestartTests(ITestOutputHelper output)
         var (submissions, deliveries) = await rig.WaitUntilAllDeliveredAsync(confirmed, TimeSpan.FromMinutes(2), output, hub);
         rig.AssertExactlyOnce(submissions, deliveries, confirmed);
         (await ErrorQueueMessagesAsync(rig)).Should().Be(0, "nothing a retry would have saved may end in an error queue");
+        output.WriteLine($"restarts by the supervisor after the hub found its bus stuck: {hub.SupervisorRestarts}");
     }
 
     [Fact]

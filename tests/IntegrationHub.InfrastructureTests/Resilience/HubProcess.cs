@@ -7,13 +7,15 @@ namespace IntegrationHub.InfrastructureTests.Resilience;
 
 /// <summary>
 /// The hub as its own operating-system process (dotnet IntegrationHub.Host.dll), configured through
-/// environment variables the way a deployment configures it, so tests can SIGKILL and restart it.
+/// environment variables the way a deployment configures it, so tests can SIGKILL and restart it. Like
+/// docker-compose's restart policy, it starts the hub again when it exits on its own with a failure.
 /// </summary>
 public sealed class HubProcess : IAsyncDisposable
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
+    private bool _stopping;
 
     public HubProcess(string name, IReadOnlyDictionary<string, string?> settings, int? port = null)
     {
@@ -27,6 +29,8 @@ public sealed class HubProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
     public IReadOnlyCollection<string> Output => _output;
     public int Starts { get; private set; }
+    /// <summary>Restarts after the hub exited on its own with a failure code (the supervisor's part).</summary>
+    public int SupervisorRestarts { get; private set; }
 
     public void Start()
     {
@@ -40,7 +44,10 @@ public sealed class HubProcess : IAsyncDisposable
         foreach (var (key, value) in _settings) start.Environment[key.Replace(":", "__")] = value;
         start.Environment["Hub__PublicBaseUrl"] = BaseAddress.ToString().TrimEnd('/');
         start.Environment["DOTNET_gcServer"] = "0";
-        _process = Process.Start(start) ?? throw new InvalidOperationException("The hub process did not start.");
+        _stopping = false;
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.Exited += (_, _) => RestartOnFailure();
+        if (!_process.Start()) throw new InvalidOperationException("The hub process did not start.");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
@@ -67,9 +74,19 @@ public sealed class HubProcess : IAsyncDisposable
         throw new TimeoutException($"Hub {Name} was not ready in time:\n{Tail()}");
     }
 
+    private void RestartOnFailure()
+    {
+        if (_stopping || _process is null || _process.ExitCode == 0) return;
+        _output.Enqueue($"[supervisor] hub exited with {_process.ExitCode}; starting it again");
+        SupervisorRestarts++;
+        Thread.Sleep(1000);
+        Start();
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing, like a crashed container.</summary>
     public void Kill()
     {
+        _stopping = true;
         if (_process is null || _process.HasExited) return;
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();

@@ -26,6 +26,8 @@ public sealed class ResilienceRig : IAsyncDisposable
     ];
     private static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
     private const string ClientId = "efa-resilience";
+    public string SenderClientId => ClientId;
+    public string SenderSecret => _secret;
 
     private readonly string _secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("integrationhub-resilience-").FullName;
@@ -61,6 +63,8 @@ public sealed class ResilienceRig : IAsyncDisposable
         settings["Hub:Outbox:SweepInterval"] = "00:00:02";
         settings["Hub:Outbox:StaleAfter"] = "00:00:15";
         settings["Hub:Delivery:InitialBackoff"] = "00:00:01";
+        settings["Hub:RabbitMq:ProbeInterval"] = "00:00:03";
+        settings["Hub:RabbitMq:StuckAfter"] = "00:00:15";
         settings["Hub:Delivery:MaxBackoff"] = "00:00:05";
         settings["Serilog:MinimumLevel:Default"] = "Information";
         settings["Serilog:MinimumLevel:Override:IntegrationHub.Outbox"] = "Debug";
@@ -149,7 +153,21 @@ public sealed class ResilienceRig : IAsyncDisposable
                     "; routed: " + submissions.Count(s => s.RoutedAt != null) + "; deliveries by status: " +
                     string.Join(", ", deliveries.GroupBy(d => d.Status).Select(g => $"{g.Key}={g.Count()}")) +
                     "; faults: " + string.Join(", ", submissions.Where(s => s.ProcessingFault != null).Select(s => s.ProcessingFault).Distinct()));
-                foreach (var hub in hubs) output.WriteLine($"--- {hub.Name}:\n{hub.Tail(60)}");
+                using (var management = TestServers.Management())
+                {
+                    var vhost = Uri.EscapeDataString(new Uri(VirtualHost).AbsolutePath.TrimStart('/'));
+                    var queues = System.Text.Json.Nodes.JsonNode.Parse(await management.GetStringAsync($"api/queues/{vhost}"))!.AsArray();
+                    output.WriteLine("queues: " + string.Join("; ", queues.Select(q =>
+                        $"{q!["name"]} messages={q["messages"]} consumers={q["consumers"]} state={q["state"]}")));
+                }
+                foreach (var hub in hubs)
+                {
+                    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+                    var health = await http.GetAsync(new Uri(hub.BaseAddress, "health/ready"));
+                    var log = Path.Combine(Path.GetTempPath(), $"integrationhub-{hub.Name}-{Guid.NewGuid():N}.log");
+                    await File.WriteAllLinesAsync(log, hub.Output);
+                    output.WriteLine($"--- {hub.Name} ({(int)health.StatusCode} {await health.Content.ReadAsStringAsync()}), whole log in {log}:\n{hub.Tail(60)}");
+                }
                 throw new TimeoutException($"{open} submissions were not delivered within {timeout}.");
             }
             await Task.Delay(1000);
