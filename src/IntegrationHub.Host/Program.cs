@@ -5,6 +5,14 @@ using Serilog.Formatting.Json;
 
 // The host only composes: configuration, logging, the hub's capabilities and, with --demo,
 // the in-process simulators and a demo batch.
+// "healthcheck [url]" asks a running hub whether it is ready (for container health checks; the runtime image has no curl).
+if (args.FirstOrDefault() == "healthcheck")
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    try { return (await http.GetAsync(args.ElementAtOrDefault(1) ?? "http://127.0.0.1:8080/health/ready")).IsSuccessStatusCode ? 0 : 1; }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return 1; }
+}
+
 // "migrate" applies the ledger's schema scripts and exits (for deployments with Hub:Ledger:MigrateOnStart=false).
 var migrateOnly = args.FirstOrDefault() == "migrate";
 var demo = args.Contains("--demo");

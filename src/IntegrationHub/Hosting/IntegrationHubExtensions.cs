@@ -42,12 +42,7 @@ public static class IntegrationHubExtensions
         services.AddSingleton<SubmissionReader>();
         services.AddScoped<RequireSenderToken>();
 
-        // The target's own timeout (time without progress, see QuittungHttpClient) governs, not HttpClient's
-        // 100 s for the whole call, which a large attachment on a slow line would exceed.
-        services.AddHttpClient<ProsozAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient<MariusAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
-        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
+        services.AddTargetAdapters();
 
         services.AddHubBus(configuration, hub);
 
@@ -78,6 +73,17 @@ public static class IntegrationHubExtensions
         var directory = Path.GetFullPath(sp.GetRequiredService<IOptions<HubOptions>>().Value.DataDirectory);
         Directory.CreateDirectory(directory);
         return directory;
+    }
+
+    public static IServiceCollection AddTargetAdapters(this IServiceCollection services)
+    {
+        // The target's own timeout (time without progress, see QuittungHttpClient) governs, not HttpClient's
+        // 100 s for the whole call, which a large attachment on a slow line would exceed.
+        services.AddHttpClient<ProsozAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient<MariusAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
+        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
+        return services;
     }
 
     /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>

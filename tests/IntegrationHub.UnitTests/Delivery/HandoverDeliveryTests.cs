@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using IntegrationHub.Adapters.Prosoz;
+using IntegrationHub.Hosting;
 using System.Buffers.Text;
 using System.Text;
 using IntegrationHub.Adapters.Marius;
@@ -51,7 +54,16 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         created.Aktenzeichen.Should().Be(receipt.Aktenzeichen);
         created.AttachmentCount.Should().Be(2);
         created.AttachmentBytes.Should().Be(contents.Sum(c => (long)c.Length));
-        http.Timeout.Should().Be(Timeout.InfiniteTimeSpan, "the target's own timeout governs, not HttpClient's 100 s for the whole upload");
+    }
+
+    [Fact]
+    public void Target_adapters_get_http_clients_without_a_whole_call_timeout()
+    {
+        using var provider = new ServiceCollection().AddTargetAdapters().BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        foreach (var adapter in new[] { nameof(MariusAdapter), nameof(ProsozAdapter) })
+            factory.CreateClient(adapter).Timeout.Should().Be(Timeout.InfiniteTimeSpan, "the target's own timeout governs, not HttpClient's 100 s for the whole upload");
     }
 
     [Fact]
