@@ -120,6 +120,8 @@ stop_all() {
 
 case "$cmd" in
   start)
+    stop_all
+    rm -rf "$dir/rabbitmq" "$dir/postgres" "$dir/azurite" # every run starts from empty servers
     : >"$dir/env"
     ensure_installed
     start_rabbitmq

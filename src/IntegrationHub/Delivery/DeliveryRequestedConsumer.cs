@@ -141,8 +141,13 @@ public sealed class DeliveryRequestedConsumerDefinition : ConsumerDefinition<Del
 {
     public DeliveryRequestedConsumerDefinition()
     {
-        EndpointName = "submission-delivery";
-        ConcurrentMessageLimit = 16;
+        // Deliveries wait on targets, not on the CPU: more of them may be in flight.
+        Endpoint(e =>
+        {
+            e.Name = "submission-delivery";
+            e.ConcurrentMessageLimit = 16;
+            e.PrefetchCount = 32;
+        });
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<DeliveryRequestedConsumer> consumer,

@@ -1,3 +1,5 @@
+using IntegrationHub.Storage;
+
 namespace IntegrationHub.Intake;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace IntegrationHub.Intake;
 /// parts, checks the base64url alphabet and keeps the last part (the authentication tag),
 /// without ever holding the whole body in memory.
 /// </summary>
-public sealed class JweCompactInspector(Stream inner, long maxBytes) : Stream
+public sealed class JweCompactInspector(Stream inner, long maxBytes) : ReadOnlyForwardStream
 {
     private const int MaxTagChars = 64;
     private readonly System.Text.StringBuilder _tag = new();
@@ -56,15 +58,8 @@ public sealed class JweCompactInspector(Stream inner, long maxBytes) : Stream
         }
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
+    // Bytes read so far: the intake API records it as the stored size. Still not seekable.
     public override long Position { get => _length; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 public sealed class PayloadTooLargeException() : Exception("The payload exceeds the configured limit.");

@@ -29,22 +29,8 @@ public sealed record JweDecrypted(JweHeader Header, byte[] Plaintext, string Aut
 /// </summary>
 public static class JweDecryptor
 {
-    // Algorithms this implementation can execute at all; the options can only narrow this set.
-    private static readonly FrozenDictionary<string, RSAEncryptionPadding> KeyAlgorithms =
-        new Dictionary<string, RSAEncryptionPadding>(StringComparer.Ordinal)
-        {
-            ["RSA-OAEP-256"] = RSAEncryptionPadding.OaepSHA256,
-            ["RSA-OAEP"] = RSAEncryptionPadding.OaepSHA1,
-        }.ToFrozenDictionary(StringComparer.Ordinal);
-
-    private const string A256Gcm = "A256GCM";
-    private const string Deflate = "DEF";
-    private const int CekBytes = 32;
     private const int IvBytes = 12;
     private const int TagBytes = 16;
-
-    // Header parameters this implementation understands; anything listed in "crit" must be one of them (none are extensions).
-    private static readonly FrozenSet<string> UnderstoodCritical = FrozenSet<string>.Empty;
 
     public static JweDecrypted Decrypt(string compact, RSA privateKey, JweDecryptionOptions? options = null)
     {
@@ -59,31 +45,7 @@ public static class JweDecryptor
         var header = Jwe.ParseHeader(parts[0]);
 
         // Policy before any cryptography: no key operation happens for a refused algorithm.
-        if (!KeyAlgorithms.TryGetValue(header.Alg, out var padding) || !options.AllowedKeyAlgorithms.Contains(header.Alg))
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE key management algorithm is not allowed.");
-        }
-
-        if (header.Enc != A256Gcm || !options.AllowedContentEncryptions.Contains(header.Enc))
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE content encryption algorithm is not allowed.");
-        }
-
-        if (header.Zip is not null && header.Zip != Deflate)
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE compression algorithm is not supported.");
-        }
-
-        if (header.All.TryGetValue("crit", out var crit))
-        {
-            var understood = crit.ValueKind == System.Text.Json.JsonValueKind.Array
-                && crit.GetArrayLength() > 0
-                && crit.EnumerateArray().All(e => e.ValueKind == System.Text.Json.JsonValueKind.String && UnderstoodCritical.Contains(e.GetString()!));
-            if (!understood)
-            {
-                throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE uses critical header extensions that are not supported.");
-            }
-        }
+        var padding = JweKeyManagement.CheckPolicy(header, options);
 
         var encryptedKey = DecodePart(parts[1], "encrypted key");
         var iv = DecodePart(parts[2], "initialization vector");
@@ -113,7 +75,7 @@ public static class JweDecryptor
             throw new JweException(JweFailure.TooLarge, "JWE ciphertext exceeds the size limit.");
         }
 
-        var cek = UnwrapOrRandom(encryptedKey, privateKey, padding);
+        var cek = JweKeyManagement.UnwrapOrRandom(encryptedKey, privateKey, padding);
         var plaintext = new byte[ciphertext.Length];
         try
         {
@@ -160,35 +122,6 @@ public static class JweDecryptor
         }
 
         return bytes;
-    }
-
-    /// <summary>
-    /// RSA-OAEP unwrap. On any failure a random CEK is used instead, so the caller only ever learns
-    /// "decryption failed" after the GCM tag check (RFC 7516 section 11.5, against padding oracles).
-    /// </summary>
-    private static byte[] UnwrapOrRandom(byte[] encryptedKey, RSA privateKey, RSAEncryptionPadding padding)
-    {
-        byte[]? cek = null;
-        try
-        {
-            cek = privateKey.Decrypt(encryptedKey, padding);
-        }
-        catch (CryptographicException)
-        {
-            cek = null;
-        }
-
-        if (cek is { Length: CekBytes })
-        {
-            return cek;
-        }
-
-        if (cek is not null)
-        {
-            CryptographicOperations.ZeroMemory(cek);
-        }
-
-        return RandomNumberGenerator.GetBytes(CekBytes);
     }
 
     private static byte[] Inflate(byte[] compressed, long maxBytes)

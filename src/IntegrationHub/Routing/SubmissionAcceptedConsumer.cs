@@ -75,8 +75,12 @@ public sealed class SubmissionAcceptedConsumerDefinition : ConsumerDefinition<Su
 {
     public SubmissionAcceptedConsumerDefinition()
     {
-        EndpointName = "submission-routing";
-        ConcurrentMessageLimit = 8;
+        Endpoint(e =>
+        {
+            e.Name = "submission-routing";
+            e.ConcurrentMessageLimit = 8;
+            e.PrefetchCount = 16;
+        });
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<SubmissionAcceptedConsumer> consumer,

@@ -26,11 +26,11 @@ public sealed class HubOptions
 public sealed class RabbitMqOptions
 {
     /// <summary>
-    /// Wait for the broker's confirm on every publish. Off by default: RabbitMQ.Client 7.1.2 (the 7.x that restores
-    /// here) can hang a confirmed publish forever after a broker restart (rabbitmq-dotnet-client #1928, #1930), and the
-    /// ledger, as the outbox, already re-publishes whatever a lost publish left unfinished.
+    /// Wait for the broker's confirm on every publish. RabbitMQ.Client 7.1.2 (the 7.x that restores here) can hang a
+    /// confirmed publish forever after a broker restart (rabbitmq-dotnet-client #1928, #1930); BusRecovery notices and
+    /// has the hub restarted.
     /// </summary>
-    public bool PublisherConfirmation { get; set; }
+    public bool PublisherConfirmation { get; set; } = true;
 
     /// <summary>Replicated quorum queues for the hub's endpoints (classic durable queues when off).</summary>
     public bool QuorumQueues { get; set; } = true;

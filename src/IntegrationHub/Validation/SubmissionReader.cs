@@ -209,7 +209,7 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     /// The consumer's side of a pipe that a background task fills with <see cref="JweStreamDecryptor"/> output. The
     /// pipe's writer is completed with an exception unless tag and hash verified, so no read reports the end before that.
     /// </summary>
-    private sealed class AttachmentPlaintextStream : Stream
+    private sealed class AttachmentPlaintextStream : ReadOnlyForwardStream
     {
         private readonly Stream _reader;
         private readonly CancellationTokenSource _stop;
@@ -276,20 +276,6 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
             }
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => _reader.Read(buffer, offset, count);
 
         public override int Read(Span<byte> buffer) => _reader.Read(buffer);
@@ -299,16 +285,6 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             _reader.ReadAsync(buffer, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -115,9 +115,13 @@ public sealed class SubmissionReceivedConsumerDefinition : ConsumerDefinition<Su
 {
     public SubmissionReceivedConsumerDefinition()
     {
-        EndpointName = "submission-validation";
         // RSA-4096 decryption is CPU-bound: more parallelism than cores only adds queueing.
-        ConcurrentMessageLimit = Math.Max(2, Environment.ProcessorCount);
+        Endpoint(e =>
+        {
+            e.Name = "submission-validation";
+            e.ConcurrentMessageLimit = Math.Max(2, Environment.ProcessorCount);
+            e.PrefetchCount = 2 * Math.Max(2, Environment.ProcessorCount);
+        });
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<SubmissionReceivedConsumer> consumer,

@@ -30,6 +30,8 @@ public sealed class HubFixture : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-" + Guid.NewGuid().ToString("N"));
 
     private string? _virtualHost;
+    /// <summary>The RabbitMQ virtual host of this fixture (servers profile only).</summary>
+    public string? VirtualHost => _virtualHost;
 
     public static bool OnServers => Environment.GetEnvironmentVariable("HUB_E2E_PROFILE") == "servers";
 

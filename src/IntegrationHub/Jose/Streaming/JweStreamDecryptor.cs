@@ -1,9 +1,8 @@
 using System.Buffers;
-using System.Collections.Frozen;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using IntegrationHub.Storage;
 
 namespace IntegrationHub.Jose.Streaming;
 
@@ -41,19 +40,6 @@ public sealed record JweStreamResult(JweHeader Header, string AuthenticationTag,
 /// </remarks>
 public static class JweStreamDecryptor
 {
-    // Algorithms this implementation can execute at all; the options can only narrow this set. Mirrors JweDecryptor.
-    private static readonly FrozenDictionary<string, RSAEncryptionPadding> KeyAlgorithms =
-        new Dictionary<string, RSAEncryptionPadding>(StringComparer.Ordinal)
-        {
-            ["RSA-OAEP-256"] = RSAEncryptionPadding.OaepSHA256,
-            ["RSA-OAEP"] = RSAEncryptionPadding.OaepSHA1,
-        }.ToFrozenDictionary(StringComparer.Ordinal);
-
-    private static readonly FrozenSet<string> UnderstoodCritical = FrozenSet<string>.Empty;
-
-    private const string A256Gcm = "A256GCM";
-    private const string Deflate = "DEF";
-    private const int CekBytes = 32;
     private const int ChunkBytes = 64 * 1024;
 
     /// <summary>Bound for the encrypted key part; RSA-16384 needs 2,731 characters.</summary>
@@ -131,7 +117,7 @@ public static class JweStreamDecryptor
             var header = Jwe.ParseHeader(Encoding.ASCII.GetString(aad));
 
             // Policy before any cryptography: no key operation happens for a refused algorithm.
-            var padding = CheckPolicy(header, options);
+            var padding = JweKeyManagement.CheckPolicy(header, options);
 
             // 2. Encrypted key.
             var (keyLength, keyEnd) = await reader.ReadPartAsync(part, MaxEncryptedKeyChars, ct).ConfigureAwait(false);
@@ -183,7 +169,7 @@ public static class JweStreamDecryptor
             }
 
             // 4. Ciphertext, streamed: base64url -> GHASH + CTR -> (inflate) -> destination.
-            var cek = UnwrapOrRandom(encryptedKey.AsSpan(0, encryptedKeyLength).ToArray(), privateKey, padding);
+            var cek = JweKeyManagement.UnwrapOrRandom(encryptedKey.AsSpan(0, encryptedKeyLength).ToArray(), privateKey, padding);
             AesGcmStreamDecryptor gcm;
             try
             {
@@ -254,37 +240,6 @@ public static class JweStreamDecryptor
 
     private static int Base64UrlMaxDecoded(int chars) => (chars * 3 / 4) + 3;
 
-    private static RSAEncryptionPadding CheckPolicy(JweHeader header, JweDecryptionOptions options)
-    {
-        if (!KeyAlgorithms.TryGetValue(header.Alg, out var padding) || !options.AllowedKeyAlgorithms.Contains(header.Alg))
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE key management algorithm is not allowed.");
-        }
-
-        if (header.Enc != A256Gcm || !options.AllowedContentEncryptions.Contains(header.Enc))
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE content encryption algorithm is not allowed.");
-        }
-
-        if (header.Zip is not null && header.Zip != Deflate)
-        {
-            throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE compression algorithm is not supported.");
-        }
-
-        if (header.All.TryGetValue("crit", out var crit))
-        {
-            var understood = crit.ValueKind == JsonValueKind.Array
-                && crit.GetArrayLength() > 0
-                && crit.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String && UnderstoodCritical.Contains(e.GetString()!));
-            if (!understood)
-            {
-                throw new JweException(JweFailure.UnsupportedAlgorithm, "JWE uses critical header extensions that are not supported.");
-            }
-        }
-
-        return padding;
-    }
-
     /// <summary>GCM ciphertext length equals the (possibly compressed) plaintext length; DEFLATE may expand slightly.</summary>
     private static long CiphertextLimit(long maxPlaintext, bool compressed)
     {
@@ -295,35 +250,6 @@ public static class JweStreamDecryptor
         }
 
         return compressed ? Math.Min(max, maxPlaintext + (maxPlaintext / 64) + 1024) : maxPlaintext;
-    }
-
-    /// <summary>
-    /// RSA-OAEP unwrap. On any failure a random CEK is used instead, so the caller only ever learns
-    /// "decryption failed" after the GCM tag check (RFC 7516 section 11.5, against padding oracles).
-    /// </summary>
-    private static byte[] UnwrapOrRandom(byte[] encryptedKey, RSA privateKey, RSAEncryptionPadding padding)
-    {
-        byte[]? cek;
-        try
-        {
-            cek = privateKey.Decrypt(encryptedKey, padding);
-        }
-        catch (CryptographicException)
-        {
-            cek = null;
-        }
-
-        if (cek is { Length: CekBytes })
-        {
-            return cek;
-        }
-
-        if (cek is not null)
-        {
-            CryptographicOperations.ZeroMemory(cek);
-        }
-
-        return RandomNumberGenerator.GetBytes(CekBytes);
     }
 
     private static async Task<long> CopyAsync(Stream source, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> sink, CancellationToken ct)
@@ -394,26 +320,12 @@ public static class JweStreamDecryptor
     }
 
     /// <summary>Read-only view of the ciphertext part, decoded and decrypted in place; the inflater pulls from it.</summary>
-    private sealed class CiphertextDecryptingStream(CompactJweStreamReader reader, AesGcmStreamDecryptor gcm, long limit) : Stream
+    private sealed class CiphertextDecryptingStream(CompactJweStreamReader reader, AesGcmStreamDecryptor gcm, long limit) : ReadOnlyForwardStream
     {
         private readonly byte[] _spill = new byte[3];
         private int _spillPosition;
         private int _spillLength;
         private long _count;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -491,15 +403,5 @@ public static class JweStreamDecryptor
                 gcm.Decrypt(ciphertext, ciphertext);
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
