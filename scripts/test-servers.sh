@@ -6,6 +6,9 @@
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=$(mkdir -p "${2:?data directory}" && cd "$2" && pwd)
+# The servers run as their own users (postgres, rabbitmq), which may not reach into the checkout (under /root,
+# say): their data lives in a folder of its own under /tmp, named in $dir/data_root.
+data=$(cat "$dir/data_root" 2>/dev/null || true)
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 
@@ -49,79 +52,79 @@ ensure_installed() {
 start_rabbitmq() {
   local port mport node
   port=$(free_port); mport=$(free_port); node="hubtest$$@localhost"
-  mkdir -p "$dir/rabbitmq"
-  cat >"$dir/rabbitmq/rabbitmq.conf" <<CONF
+  mkdir -p "$data/rabbitmq"
+  cat >"$data/rabbitmq/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$port
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $mport
 loopback_users = none
 CONF
-  echo "[rabbitmq_management]." >"$dir/rabbitmq/enabled_plugins"
+  echo "[rabbitmq_management]." >"$data/rabbitmq/enabled_plugins"
   # Debian's wrapper runs the broker as the rabbitmq user: give it the folder.
-  chown -R rabbitmq "$dir/rabbitmq" 2>/dev/null || true
-  chmod o+x "$dir" "$(dirname "$dir")" 2>/dev/null || true
+  chown -R rabbitmq "$data/rabbitmq" 2>/dev/null || true
   export RABBITMQ_NODENAME=$node RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$port \
-    RABBITMQ_DIST_PORT=$(free_port) RABBITMQ_CONFIG_FILE="$dir/rabbitmq/rabbitmq" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/rabbitmq/enabled_plugins" RABBITMQ_MNESIA_BASE="$dir/rabbitmq/mnesia" \
-    RABBITMQ_LOG_BASE="$dir/rabbitmq/log" RABBITMQ_PID_FILE="$dir/rabbitmq/pid" \
-    RABBITMQ_FEATURE_FLAGS_FILE="$dir/rabbitmq/feature_flags"
+    RABBITMQ_DIST_PORT=$(free_port) RABBITMQ_CONFIG_FILE="$data/rabbitmq/rabbitmq" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$data/rabbitmq/enabled_plugins" RABBITMQ_MNESIA_BASE="$data/rabbitmq/mnesia" \
+    RABBITMQ_LOG_BASE="$data/rabbitmq/log" RABBITMQ_PID_FILE="$data/rabbitmq/pid" \
+    RABBITMQ_FEATURE_FLAGS_FILE="$data/rabbitmq/feature_flags"
   log "starting RabbitMQ on 127.0.0.1:$port (management $mport)"
-  (cd "$dir/rabbitmq" && setsid rabbitmq-server >"$dir/rabbitmq/server.out" 2>&1 &)
-  timeout 90 rabbitmqctl -n "$node" wait "$dir/rabbitmq/pid" >/dev/null 2>&1 || { log "RabbitMQ did not start; see $dir/rabbitmq"; tail -20 "$dir/rabbitmq/server.out"; return 1; }
+  # All of the background job's output goes to the file: nothing may keep the caller's stdout open.
+  (cd "$data/rabbitmq" && exec setsid rabbitmq-server) >"$data/rabbitmq/server.out" 2>&1 </dev/null &
+  timeout 90 rabbitmqctl -n "$node" wait "$data/rabbitmq/pid" >/dev/null 2>&1 || { log "RabbitMQ did not start; see $data/rabbitmq"; tail -20 "$data/rabbitmq/server.out"; return 1; }
   wait_for_port "$mport" 60 "RabbitMQ management"
   {
     echo "export HUB_TEST_RABBITMQ=amqp://guest:guest@127.0.0.1:$port/"
     echo "export HUB_TEST_RABBITMQ_MANAGEMENT=http://127.0.0.1:$mport/"
     echo "export HUB_TEST_RABBITMQ_NODE=$node"
   } >>"$dir/env"
-  echo "$node" >"$dir/rabbitmq/node"
+  echo "$node" >"$data/rabbitmq/node"
 }
 
 start_postgres() {
   local port bin
   port=$(free_port); bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  mkdir -p "$dir/postgres" && chown postgres "$dir/postgres"
+  mkdir -p "$data/postgres" && chown postgres "$data/postgres"
   # The server refuses to run as root, so it runs as the postgres user, from a folder of this run.
-  chmod o+x "$dir" "$(dirname "$dir")" 2>/dev/null || true
-  runuser -u postgres -- "$bin/initdb" -D "$dir/postgres/data" -A trust -U hub >/dev/null
+  runuser -u postgres -- "$bin/initdb" -D "$data/postgres/data" -A trust -U hub >/dev/null
   log "starting PostgreSQL on 127.0.0.1:$port"
-  runuser -u postgres -- "$bin/pg_ctl" -D "$dir/postgres/data" -l "$dir/postgres/server.log" -w -t 60 \
-    -o "-p $port -k $dir/postgres -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  runuser -u postgres -- "$bin/pg_ctl" -D "$data/postgres/data" -l "$data/postgres/server.log" -w -t 60 \
+    -o "-p $port -k $data/postgres -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
   echo "export HUB_TEST_POSTGRES='Host=127.0.0.1;Port=$port;Username=hub;Database=postgres'" >>"$dir/env"
-  echo "$bin" >"$dir/postgres/bin"
+  echo "$bin" >"$data/postgres/bin"
 }
 
 start_azurite() {
   local port
   port=$(free_port)
-  mkdir -p "$dir/azurite"
+  mkdir -p "$data/azurite"
   log "starting Azurite on 127.0.0.1:$port"
-  setsid "$tools/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/azurite" \
-    --skipApiVersionCheck --silent >"$dir/azurite/server.out" 2>&1 &
-  echo $! >"$dir/azurite/pid"
+  setsid "$tools/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --location "$data/azurite" \
+    --skipApiVersionCheck --silent >"$data/azurite/server.out" 2>&1 </dev/null &
+  echo $! >"$data/azurite/pid"
   wait_for_port "$port" 60 Azurite
   echo "export HUB_TEST_AZURITE=http://127.0.0.1:$port/devstoreaccount1" >>"$dir/env"
 }
 
 stop_all() {
-  if [[ -f "$dir/rabbitmq/node" ]]; then
+  if [[ -f "$data/rabbitmq/node" ]]; then
     log "stopping RabbitMQ"
-    RABBITMQ_PID_FILE="$dir/rabbitmq/pid" timeout 60 rabbitmqctl -n "$(cat "$dir/rabbitmq/node")" stop >/dev/null 2>&1 || true
+    RABBITMQ_PID_FILE="$data/rabbitmq/pid" timeout 60 rabbitmqctl -n "$(cat "$data/rabbitmq/node")" stop >/dev/null 2>&1 || true
   fi
-  if [[ -f "$dir/postgres/bin" ]]; then
+  if [[ -f "$data/postgres/bin" ]]; then
     log "stopping PostgreSQL"
-    runuser -u postgres -- "$(cat "$dir/postgres/bin")/pg_ctl" -D "$dir/postgres/data" -m immediate stop >/dev/null 2>&1 || true
+    runuser -u postgres -- "$(cat "$data/postgres/bin")/pg_ctl" -D "$data/postgres/data" -m immediate stop >/dev/null 2>&1 || true
   fi
-  if [[ -f "$dir/azurite/pid" ]]; then
+  if [[ -f "$data/azurite/pid" ]]; then
     log "stopping Azurite"
-    kill "$(cat "$dir/azurite/pid")" 2>/dev/null || true
+    kill "$(cat "$data/azurite/pid")" 2>/dev/null || true
   fi
 }
 
 case "$cmd" in
   start)
-    stop_all
-    rm -rf "$dir/rabbitmq" "$dir/postgres" "$dir/azurite" # every run starts from empty servers
+    # Servers left by an earlier start in the same folder go first; every run starts from empty servers.
+    if [[ -n "$data" ]]; then stop_all; rm -rf "$data"; fi
+    data=$(mktemp -d /tmp/integrationhub-servers.XXXXXX) && chmod 755 "$data" && echo "$data" >"$dir/data_root"
     : >"$dir/env"
     ensure_installed
     start_rabbitmq
@@ -129,6 +132,8 @@ case "$cmd" in
     start_azurite
     log "ready"
     ;;
-  stop) stop_all ;;
+  stop)
+    if [[ -n "$data" ]]; then stop_all; rm -rf "$data" "$dir/data_root"; fi
+    ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac
