@@ -29,7 +29,4 @@ public static class HubTelemetry
             ["Ars"] = submission.Ars,
             ["Target"] = target,
         });
-
-    public static IDisposable? BeginSubmissionScope(this ILogger logger, Guid submissionId, string? ars, string? target = null) =>
-        logger.BeginScope(new Dictionary<string, object?> { ["SubmissionId"] = submissionId, ["Ars"] = ars, ["Target"] = target });
 }
