@@ -155,6 +155,37 @@ public sealed class IntakeApiTests(HubFixture hub)
     }
 
     [Fact]
+    public async Task Two_simultaneous_submits_of_one_submission_take_one_and_refuse_the_other()
+    {
+        var token = await TokenAsync();
+        var created = await Json(await Send(HttpMethod.Post, "/v1/submissions", token, JsonContent.Create(new
+        {
+            destinationId = HubFixture.OffenbachSozialhilfe,
+            serviceType = new { name = DemoServices.SozialhilfeName, identifier = DemoServices.LeikaUrn(DemoServices.SozialhilfeLeikaKey) },
+        })));
+        var submissionId = created["submissionId"]!.GetValue<Guid>();
+        var key = await DestinationKeyAsync(HubFixture.OffenbachSozialhilfe);
+        HttpContent Body(int seed)
+        {
+            var application = ApplicationFactory.Sozialhilfe(HubFixture.Offenbach, "63065", "Offenbach am Main", seed);
+            var metadata = Metadata(application.Xml, DemoServices.SozialhilfeSchemaUri, DemoServices.SozialhilfeLeikaKey);
+            return JsonContent.Create(new
+            {
+                encryptedMetadata = JweEncryptor.Encrypt(Encoding.UTF8.GetBytes(metadata.ToJsonString()), key.Rsa, key.Kid),
+                encryptedData = JweEncryptor.Encrypt(application.Xml, key.Rsa, key.Kid),
+            });
+        }
+
+        var answers = await Task.WhenAll(
+            Send(HttpMethod.Put, $"/v1/submissions/{submissionId}", token, Body(203)),
+            Send(HttpMethod.Put, $"/v1/submissions/{submissionId}", token, Body(204)));
+
+        answers.Select(a => a.StatusCode).Should().BeEquivalentTo([HttpStatusCode.Accepted, HttpStatusCode.Conflict]);
+        var (submission, _) = await hub.WaitUntilSettledAsync(submissionId);
+        submission.Status.Should().Be(Ledger.SubmissionStatus.Accepted, "the blobs belong to the submit that was taken");
+    }
+
+    [Fact]
     public async Task Attachments_must_be_announced_jose_and_compact_jwe()
     {
         var token = await TokenAsync();

@@ -161,11 +161,30 @@ public static class SubmissionApi
             return ProblemResults.Problem(ProblemTypes.AttachmentMissing, $"{missing.Count} announced attachment(s) were not uploaded.",
                 new Dictionary<string, object?> { ["missingAttachments"] = missing });
 
-        // Raw input first (still encrypted), then the ledger, then the bus: a crash in between loses nothing.
-        await blobs.PutAsync(SubmissionBlobs.Metadata(submissionId), new MemoryStream(System.Text.Encoding.ASCII.GetBytes(metadata)));
-        await blobs.PutAsync(SubmissionBlobs.Data(submissionId), new MemoryStream(System.Text.Encoding.ASCII.GetBytes(data)));
-
+        // Claim the submit before writing anything, so two simultaneous submits cannot both write the blobs. A claim
+        // older than a minute belongs to a request that died on the way and may be taken over.
         var now = DateTimeOffset.UtcNow;
+        var abandoned = now - TimeSpan.FromMinutes(1);
+        var claimed = await db.Submissions
+            .Where(s => s.Id == submissionId && s.Status == SubmissionStatus.Incomplete && (s.SubmittedAt == null || s.SubmittedAt < abandoned))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.SubmittedAt, now));
+        if (claimed == 0)
+            return ProblemResults.Problem(ProblemTypes.SubmissionNotIncomplete, $"Submission {submissionId} is being submitted by another request.");
+
+        // Raw input first (still encrypted), then the ledger, then the bus: a crash in between loses nothing.
+        try
+        {
+            await blobs.PutAsync(SubmissionBlobs.Metadata(submissionId), new MemoryStream(System.Text.Encoding.ASCII.GetBytes(metadata)));
+            await blobs.PutAsync(SubmissionBlobs.Data(submissionId), new MemoryStream(System.Text.Encoding.ASCII.GetBytes(data)));
+        }
+        catch
+        {
+            // Release the claim, so the sender can simply try again.
+            await db.Submissions.Where(s => s.Id == submissionId && s.Status == SubmissionStatus.Incomplete)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.SubmittedAt, (DateTimeOffset?)null));
+            throw;
+        }
+
         submission.Status = SubmissionStatus.Submitted;
         submission.SubmittedAt = now;
         submission.UpdatedAt = now;
