@@ -110,20 +110,7 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         {
             Attachments = contents.Select((c, i) => new DemoAttachment(Guid.NewGuid(), $"anlage-{i}.pdf", "application/pdf", c)).ToList(),
         };
-        var submission = new Submission
-        {
-            Id = Guid.NewGuid(),
-            CaseId = Guid.NewGuid(),
-            DestinationId = StreamingReaderFixture.DestinationId,
-            Ars = StreamingReaderFixture.Ars,
-            SenderClientId = "efa-test",
-            LeikaKey = application.LeikaKey,
-            ServiceName = application.ServiceName,
-            Status = SubmissionStatus.Submitted,
-            AnnouncedAttachments = string.Join(',', application.Attachments.Select(a => a.AttachmentId)),
-            CreatedAt = DateTimeOffset.UtcNow,
-            UpdatedAt = DateTimeOffset.UtcNow,
-        };
+        var submission = StreamingReaderFixture.NewSubmission(application);
         await PutAsync(SubmissionBlobs.Metadata(submission.Id), Encrypt(Encoding.UTF8.GetBytes(hub.Sender.BuildMetadata(application).ToJsonString())));
         await PutAsync(SubmissionBlobs.Data(submission.Id), Encrypt(application.Xml));
         foreach (var a in application.Attachments)

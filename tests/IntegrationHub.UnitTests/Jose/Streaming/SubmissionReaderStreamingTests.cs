@@ -19,6 +19,22 @@ namespace IntegrationHub.UnitTests.Jose.Streaming;
 /// <summary>A blob store, a destination key (generated once) and a reader, in a temporary folder.</summary>
 public sealed class StreamingReaderFixture : IDisposable
 {
+    /// <summary>A submitted ledger row for the application, announcing its attachments, at this fixture's destination.</summary>
+    public static Submission NewSubmission(DemoApplication application) => new()
+    {
+        Id = Guid.NewGuid(),
+        CaseId = Guid.NewGuid(),
+        DestinationId = DestinationId,
+        Ars = Ars,
+        SenderClientId = "efa-test",
+        LeikaKey = application.LeikaKey,
+        ServiceName = application.ServiceName,
+        Status = SubmissionStatus.Submitted,
+        AnnouncedAttachments = string.Join(',', application.Attachments.Select(a => a.AttachmentId)),
+        CreatedAt = DateTimeOffset.UtcNow,
+        UpdatedAt = DateTimeOffset.UtcNow,
+    };
+
     public const string Ars = "064350014014";
     public const string Plz = "63067";
     public const string Ort = "Musterstadt";
@@ -84,25 +100,10 @@ public sealed class SubmissionReaderStreamingTests(StreamingReaderFixture hub, I
 
     private Task PutAsync(string blob, string compact) => hub.Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(compact)), None);
 
-    private static Submission NewSubmission(DemoApplication application) => new()
-    {
-        Id = Guid.NewGuid(),
-        CaseId = Guid.NewGuid(),
-        DestinationId = StreamingReaderFixture.DestinationId,
-        Ars = StreamingReaderFixture.Ars,
-        SenderClientId = "efa-test",
-        LeikaKey = application.LeikaKey,
-        ServiceName = application.ServiceName,
-        Status = SubmissionStatus.Submitted,
-        AnnouncedAttachments = string.Join(',', application.Attachments.Select(a => a.AttachmentId)),
-        CreatedAt = DateTimeOffset.UtcNow,
-        UpdatedAt = DateTimeOffset.UtcNow,
-    };
-
     /// <summary>Metadata and data as the sender stores them; attachments only when <paramref name="storeAttachments"/>.</summary>
     private async Task<Submission> StoreAsync(DemoApplication application, bool compress = false, bool storeAttachments = true)
     {
-        var submission = NewSubmission(application);
+        var submission = StreamingReaderFixture.NewSubmission(application);
         await PutAsync(SubmissionBlobs.Metadata(submission.Id), Encrypt(Encoding.UTF8.GetBytes(hub.Sender.BuildMetadata(application).ToJsonString())));
         await PutAsync(SubmissionBlobs.Data(submission.Id), Encrypt(application.Xml, compress));
         if (storeAttachments)
