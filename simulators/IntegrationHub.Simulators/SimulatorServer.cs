@@ -1,5 +1,9 @@
 using System.Net;
+using IntegrationHub.Simulators.DeliveryService;
+using IntegrationHub.Simulators.Dms;
+using IntegrationHub.Simulators.Mailbox;
 using IntegrationHub.Simulators.Marius;
+using IntegrationHub.Simulators.Postbox;
 using IntegrationHub.Simulators.Procedures;
 using IntegrationHub.Simulators.Prosoz;
 using Microsoft.AspNetCore.Builder;
@@ -48,6 +52,10 @@ public sealed class SimulatorServer : IAsyncDisposable
         Prosoz = prosoz;
         Marius = marius;
         Pins = pins;
+        Mailbox = app.Services.GetRequiredService<XtaMailboxSimulator>();
+        Dms = app.Services.GetRequiredService<DmsSimulator>();
+        Postbox = app.Services.GetRequiredService<PostboxSimulator>();
+        DeliveryService = app.Services.GetRequiredService<DeliveryServiceSimulator>();
     }
 
     /// <summary>The first address the server listens on, ending with a slash.</summary>
@@ -61,6 +69,18 @@ public sealed class SimulatorServer : IAsyncDisposable
     public MariusSimulator Marius { get; }
 
     public SignaturePins Pins { get; }
+
+    /// <summary>The XTA-style mailbox service the Marius-like procedure and the hub exchange messages through.</summary>
+    public XtaMailboxSimulator Mailbox { get; }
+
+    /// <summary>The d.3-like DMS / E-Akte.</summary>
+    public DmsSimulator Dms { get; }
+
+    /// <summary>The BundID postbox.</summary>
+    public PostboxSimulator Postbox { get; }
+
+    /// <summary>The FIT-Connect delivery service.</summary>
+    public DeliveryServiceSimulator DeliveryService { get; }
 
     public static async Task<SimulatorServer> StartAsync(SimulatorServerOptions? options = null, CancellationToken ct = default)
     {
@@ -85,6 +105,12 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         var time = options.Time ?? TimeProvider.System;
         var pins = options.Pins ?? new SignaturePins();
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(pins);
+        builder.Services.AddSingleton<XtaMailboxSimulator>();
+        builder.Services.AddSingleton<DmsSimulator>();
+        builder.Services.AddSingleton<PostboxSimulator>();
+        builder.Services.AddSingleton<DeliveryServiceSimulator>();
         var app = builder.Build();
 
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
@@ -94,6 +120,10 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
         app.MapProcedure(marius);
+        app.Services.GetRequiredService<XtaMailboxSimulator>().Map(app);
+        app.Services.GetRequiredService<DmsSimulator>().Map(app);
+        app.Services.GetRequiredService<PostboxSimulator>().Map(app);
+        app.Services.GetRequiredService<DeliveryServiceSimulator>().Map(app);
 
         try
         {

@@ -1,7 +1,12 @@
+using IntegrationHub.Adapters.Dms;
 using IntegrationHub.Adapters.Marius;
+using IntegrationHub.Adapters.Postbox;
 using IntegrationHub.Adapters.Prosoz;
+using IntegrationHub.CaseStatus;
 using IntegrationHub.Delivery;
+using IntegrationHub.Delivery.Resilience;
 using IntegrationHub.Intake;
+using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
 using IntegrationHub.Problems;
@@ -41,8 +46,12 @@ public static class IntegrationHubExtensions
         services.AddSingleton<CaseEventLog>();
         services.AddSingleton<SubmissionReader>();
         services.AddScoped<RequireSenderToken>();
+        services.AddSingleton<CaseProgress>();
+        services.AddScoped<ProcedureReports>();
 
         services.AddTargetAdapters();
+        services.AddDeliveryResilience(configuration, hub);
+        services.AddFitConnectSubscriber(configuration, hub);
 
         services.AddHubBus(configuration, hub);
 
@@ -75,16 +84,9 @@ public static class IntegrationHubExtensions
         return directory;
     }
 
-    public static IServiceCollection AddTargetAdapters(this IServiceCollection services)
-    {
-        // The target's own timeout (time without progress, see QuittungHttpClient) governs, not HttpClient's
-        // 100 s for the whole call, which a large attachment on a slow line would exceed.
-        services.AddHttpClient<ProsozAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient<MariusAdapter>(c => c.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<ProsozAdapter>());
-        services.AddTransient<ITargetAdapter>(sp => sp.GetRequiredService<MariusAdapter>());
-        return services;
-    }
+    /// <summary>Every target kind's adapter; each adapter folder registers its own clients and jobs.</summary>
+    public static IServiceCollection AddTargetAdapters(this IServiceCollection services) =>
+        services.AddProsozAdapter().AddMariusAdapter().AddDmsAdapters().AddPostboxAdapter();
 
     /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>
     public static async Task InitializeIntegrationHubAsync(this WebApplication app)
@@ -125,6 +127,8 @@ public static class IntegrationHubExtensions
         app.MapTokenEndpoint();
         app.MapDestinationApi();
         app.MapSubmissionApi();
+        app.MapProcedureCallbacks();
+        app.MapFitConnectSubscriber();
         return app;
     }
 }

@@ -9,6 +9,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<SubmissionHistoryEntry> History => Set<SubmissionHistoryEntry>();
     public DbSet<TargetDelivery> Deliveries => Set<TargetDelivery>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
+    public DbSet<StatusReport> StatusReports => Set<StatusReport>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -31,11 +32,16 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
         b.Entity<TargetDelivery>(e =>
         {
             e.HasKey(x => x.Id);
-            // One delivery per submission and target: the routing consumer may run twice.
-            e.HasIndex(x => new { x.SubmissionId, x.Target }).IsUnique();
+            // One call per submission, target and step: the routing consumer and status reports may run twice.
+            e.HasIndex(x => new { x.SubmissionId, x.Target, x.Step }).IsUnique();
             e.HasIndex(x => x.Aktenzeichen);
             e.HasIndex(x => new { x.Status, x.NextAttemptAt });
-            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(32);
+        });
+        b.Entity<StatusReport>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.SubmissionId, x.Source, x.Sequence }).IsUnique();
         });
         b.Entity<CaseEvent>(e =>
         {

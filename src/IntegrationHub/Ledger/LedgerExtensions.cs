@@ -28,4 +28,8 @@ public static class HistorySteps
     public const string DeliveryFailed = "delivery-failed";
     public const string Republished = "republished";
     public const string Faulted = "faulted";
+    /// <summary>The call was placed (e.g. in a mailbox); the target's acknowledgement is awaited.</summary>
+    public const string Placed = "placed";
+    /// <summary>A procedure's report arrived after a later one had been applied: kept, not acted on.</summary>
+    public const string ReportOutdated = "report-outdated";
 }

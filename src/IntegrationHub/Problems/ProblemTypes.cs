@@ -32,6 +32,12 @@ public static class ProblemTypes
     public static readonly ProblemType NotFound = new("not-found", "No such resource", 404);
     public static readonly ProblemType InternalError = new("internal-error", "Internal error", 500);
 
+    // Callbacks (delivery service, procedures' status reports)
+    public static readonly ProblemType CallbackUnauthenticated = new("callback-unauthenticated", "The callback's HMAC authentication is missing, expired, wrong or replayed", 401);
+    public static readonly ProblemType UnknownTarget = new("unknown-target", "No such target is configured for callbacks", 404);
+    public static readonly ProblemType UnknownCase = new("unknown-case", "The hub has not handed this case to this procedure", 404);
+    public static readonly ProblemType ReportInvalid = new("report-invalid", "The status report is not valid", 400);
+
     // Validation (reject-submission)
     public static readonly ProblemType DecryptionFailed = new("decryption-failed", "The submission could not be decrypted with the destination's key", 422);
     public static readonly ProblemType UnsupportedEncryption = new("unsupported-encryption", "Only RSA-OAEP-256 with A256GCM is accepted", 422);

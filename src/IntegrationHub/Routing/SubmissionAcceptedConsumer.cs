@@ -1,3 +1,4 @@
+using IntegrationHub.CaseStatus;
 using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
@@ -5,16 +6,16 @@ using IntegrationHub.Tenancy;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Routing;
 
 /// <summary>
-/// Routes an accepted submission by the municipality's route table (ARS × LeiKa key): one delivery
-/// row per target, then one DeliveryRequested per delivery still pending. Running twice creates no
-/// second delivery (unique per submission and target) and only re-requests unfinished ones.
+/// Routes an accepted submission by the municipality's route table (ARS × LeiKa key): one handover
+/// per procedure and the Eingangsbestätigung to the postbox (see CaseProgress), then one DeliveryRequested
+/// per delivery still pending. Running twice creates no second delivery (unique per submission, target
+/// and step) and only re-requests unfinished ones.
 /// </summary>
-public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, IOptions<HubOptions> options, ILogger<SubmissionAcceptedConsumer> logger)
+public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, CaseProgress progress, ILogger<SubmissionAcceptedConsumer> logger)
     : IConsumer<SubmissionAccepted>
 {
     public async Task Consume(ConsumeContext<SubmissionAccepted> context)
@@ -28,26 +29,8 @@ public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory 
         if (targets.Count == 0)
             throw new InvalidOperationException($"No route for service {submission.LeikaKey} in municipality {submission.Ars}.");
 
-        var deliveries = await db.Deliveries.Where(d => d.SubmissionId == submission.Id).ToListAsync(ct);
         var now = DateTimeOffset.UtcNow;
-        foreach (var target in targets.Where(t => deliveries.All(d => d.Target != t)))
-        {
-            var delivery = new TargetDelivery
-            {
-                Id = Guid.NewGuid(),
-                SubmissionId = submission.Id,
-                Ars = submission.Ars,
-                Target = target,
-                Status = DeliveryStatus.Pending,
-                IdempotencyKey = TargetDelivery.IdempotencyKeyFor(submission.Id, target),
-                CreatedAt = now,
-                UpdatedAt = now,
-                // A lease: should the request below be lost, the ledger sweep requests it again after this.
-                NextAttemptAt = now + options.Value.Outbox.StaleAfter,
-            };
-            db.Deliveries.Add(delivery);
-            deliveries.Add(delivery);
-        }
+        await progress.AcceptedAsync(db, submission, ct);
         if (submission.RoutedAt is null)
         {
             submission.RoutedAt = now;
@@ -60,13 +43,15 @@ public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory 
         }
         catch (DbUpdateException)
         {
-            // A concurrent routing of the same submission won; use its deliveries.
+            // A concurrent routing of the same submission won; its deliveries are requested below.
             db.ChangeTracker.Clear();
-            deliveries = await db.Deliveries.Where(d => d.SubmissionId == submission.Id).ToListAsync(ct);
         }
 
-        foreach (var delivery in deliveries.Where(d => d.Status == DeliveryStatus.Pending))
-            await context.Publish(new DeliveryRequested(delivery.Id, submission.Id, submission.Ars, delivery.Target));
+        // New deliveries, and unfinished ones of an earlier run (a redelivered message); the delivery consumer skips
+        // finished ones and holds back those whose predecessor to the same target is unfinished.
+        var pending = await db.Deliveries.AsNoTracking()
+            .Where(d => d.SubmissionId == submission.Id && d.Status == DeliveryStatus.Pending).ToListAsync(ct);
+        await ProcedureReports.RequestAsync(context, pending, ct);
         logger.LogInformation("Submission routed to {TargetCount} target(s)", targets.Count);
     }
 }

@@ -25,4 +25,6 @@ public static class SubmissionBlobs
     public static string Metadata(Guid submissionId) => $"{Prefix(submissionId)}metadata.jwe";
     public static string Data(Guid submissionId) => $"{Prefix(submissionId)}data.jwe";
     public static string Attachment(Guid submissionId, Guid attachmentId) => $"{Prefix(submissionId)}attachments/{attachmentId:N}.jwe";
+    /// <summary>A document a procedure sent back about the case (Bescheid, Nachforderung), by its report.</summary>
+    public static string Document(Guid submissionId, string source, int sequence) => $"{Prefix(submissionId)}documents/{source}-{sequence}";
 }

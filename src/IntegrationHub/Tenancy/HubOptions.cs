@@ -110,6 +110,25 @@ public sealed class TenantOptions
     public string Name { get; set; } = string.Empty;
     public List<DestinationOptions> Destinations { get; set; } = [];
     public List<RouteOptions> Routes { get; set; } = [];
+    /// <summary>The DMS / E-Akte (name in Hub:Targets) where cases are filed once the procedure has an Aktenzeichen; none if empty.</summary>
+    public string? Dms { get; set; }
+    /// <summary>The citizen postbox (name in Hub:Targets) that gets receipts, status and Bescheide; none if empty.</summary>
+    public string? Postbox { get; set; }
+    /// <summary>Where the DMS files what: per service and document type, the Aktenplan key.</summary>
+    public List<AktenplanEntry> Aktenplan { get; set; } = [];
+}
+
+/// <summary>One line of a municipality's Aktenplan mapping: documents of this kind of this service are filed under this key.</summary>
+public sealed class AktenplanEntry
+{
+    /// <summary>The service's LeiKa key; empty matches every service.</summary>
+    public string LeikaKey { get; set; } = string.Empty;
+    /// <summary>DocumentKinds: Antrag, Bescheid, Nachforderung, …; empty matches every kind.</summary>
+    public string DocumentType { get; set; } = string.Empty;
+    /// <summary>The Aktenplan key (e.g. "50.22.01"), the DMS's filing location.</summary>
+    public string Key { get; set; } = string.Empty;
+    /// <summary>The title of the Akte to file under (e.g. "Wohngeld").</summary>
+    public string AkteTitle { get; set; } = string.Empty;
 }
 
 public sealed class DestinationOptions
@@ -142,6 +161,8 @@ public sealed class TargetOptions
     public string Kind { get; set; } = string.Empty;
     public string BaseUrl { get; set; } = string.Empty;
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Shared secret of the HMAC with which the target authenticates its callbacks to the hub (from the environment, never in a file).</summary>
+    public string? CallbackSecret { get; set; }
 }
 
 /// <summary>A registered sender (EfA online service) and the destinations it may submit to.</summary>

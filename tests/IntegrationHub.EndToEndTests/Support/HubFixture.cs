@@ -16,7 +16,7 @@ namespace IntegrationHub.EndToEndTests;
 /// appsettings.json. By default on the embedded default (in-memory bus, SQLite, filesystem blobs);
 /// with HUB_E2E_PROFILE=servers the same suite runs on RabbitMQ + PostgreSQL + Azurite.
 /// </summary>
-public sealed class HubFixture : IAsyncLifetime
+public class HubFixture : IAsyncLifetime
 {
     public const string Offenbach = "064130000000";
     public const string Darmstadt = "064110000000";
@@ -42,7 +42,7 @@ public sealed class HubFixture : IAsyncLifetime
     /// <summary>A registered sender that may only submit to Darmstadt's Wohngeld destination.</summary>
     public const string NarrowClientId = "efa-darmstadt-only";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Simulators = await SimulatorServer.StartAsync();
         var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
@@ -56,6 +56,7 @@ public sealed class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
+            foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
         _ = Factory.Server; // start the hub
 
@@ -66,6 +67,9 @@ public sealed class HubFixture : IAsyncLifetime
         clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
         clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
     }
+
+    /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => [];
 
     public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
 
@@ -93,7 +97,7 @@ public sealed class HubFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
         await Simulators.DisposeAsync();

@@ -47,7 +47,7 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         var call = await BuildCallAsync(submission);
         using var http = new HttpClient();
 
-        var receipt = await DeliveryRequestedConsumer.DeliverAsync(new MariusAdapter(http), call, None);
+        var receipt = await DeliveryRequestedConsumer.GuardAttachmentsAsync(() => QuittungHttpClient.PostAsync(http, "api/v1/antraege", call, None));
 
         receipt.Aktenzeichen.Should().MatchRegex(@"^WG-\d{4}-\d{6}$");
         var created = target.Server.Marius.Cases.Single(c => c.SubmissionId == submission.Id);
@@ -80,7 +80,7 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         await PutAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), JweEncryptor.Join(parts));
         using var http = new HttpClient();
 
-        var act = () => DeliveryRequestedConsumer.DeliverAsync(new MariusAdapter(http), call, None);
+        var act = () => DeliveryRequestedConsumer.GuardAttachmentsAsync(() => QuittungHttpClient.PostAsync(http, "api/v1/antraege", call, None));
 
         // SubmissionProblemException: the consumer marks the delivery failed and sends it to the error queue, no retry.
         var problem = (await act.Should().ThrowAsync<SubmissionProblemException>()).Which;
@@ -101,7 +101,9 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         XmlDocumentSigner.SignEnveloped(handover, certificates.Municipality);
         return new HandoverCall(submission.Id, "marius",
             new TargetOptions { Kind = MariusAdapter.KindName, BaseUrl = target.Server.BaseAddress + "marius", Timeout = TimeSpan.FromSeconds(10) },
-            $"{submission.Id}:marius", SafeXml.ToBytes(handover), DeliveryRequestedConsumer.StreamedAttachments(hub.Reader, submission, content.Attachments));
+            $"{submission.Id}:marius", SafeXml.ToBytes(handover), content.Attachments
+                .Select(a => new HandoverAttachment(a.AttachmentId, a.MimeType, a.SizeBytes, token => hub.Reader.OpenAttachmentAsync(submission, a.AttachmentId, token)))
+                .ToList());
     }
 
     private async Task<Submission> StoreAsync(byte[][] contents)

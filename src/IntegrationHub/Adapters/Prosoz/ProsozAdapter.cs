@@ -1,4 +1,5 @@
 using IntegrationHub.Delivery;
+using IntegrationHub.Ledger;
 
 namespace IntegrationHub.Adapters.Prosoz;
 
@@ -9,6 +10,10 @@ public sealed class ProsozAdapter(HttpClient http) : ITargetAdapter
 
     public string Kind => KindName;
 
-    public Task<HandoverReceipt> DeliverAsync(HandoverCall call, CancellationToken ct) =>
-        QuittungHttpClient.PostAsync(http, "api/v1/faelle", call, ct);
+    public async Task<DeliveryOutcome> DeliverAsync(DeliveryCall call, CancellationToken ct)
+    {
+        if (call.Step != DeliverySteps.Handover) throw new PermanentDeliveryException($"{KindName} takes case handovers only, not '{call.Step}'.");
+        var receipt = await QuittungHttpClient.PostAsync(http, "api/v1/faelle", await call.BuildHandoverAsync(ct), ct);
+        return DeliveryOutcome.HandedOver(receipt.Aktenzeichen);
+    }
 }
