@@ -84,6 +84,9 @@ public abstract partial class FachverfahrenSimulator
         get { lock (_gate) { return _calls.ToArray(); } }
     }
 
+    /// <summary>Raised (outside the simulator's lock) for every case created, e.g. to start its processing.</summary>
+    public event Action<SimulatedCase>? CaseCreated;
+
     /// <summary>How many calls replayed an existing receipt because their Idempotency-Key was known.</summary>
     public int DuplicateCallCount
     {
@@ -284,6 +287,8 @@ public abstract partial class FachverfahrenSimulator
             return partsRefusal;
         }
 
+        SimulatedCase newCase;
+        HandlingResult result;
         lock (_gate)
         {
             // Checked again: a concurrent call with the same key may have created the case while the parts streamed.
@@ -303,8 +308,12 @@ public abstract partial class FachverfahrenSimulator
                 Aktenzeichen = aktenzeichen,
                 Location = CaseLocation(aktenzeichen),
             };
-            return new HandlingResult(created, "accepted", true, false, submissionId);
+            newCase = _cases[^1];
+            result = new HandlingResult(created, "accepted", true, false, submissionId);
         }
+
+        CaseCreated?.Invoke(newCase);
+        return result;
     }
 
     /// <summary>Under <see cref="_gate"/>: the stored receipt for a known key (200), or 409 when the key belongs to another submission.</summary>

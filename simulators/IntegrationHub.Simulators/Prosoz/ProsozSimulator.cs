@@ -7,7 +7,8 @@ namespace IntegrationHub.Simulators.Prosoz;
 
 /// <summary>
 /// A Prosoz-like SGB XII procedure: takes signed Sozialhilfe handovers at
-/// POST /prosoz/api/v1/faelle and answers with an Aktenzeichen like "50.21-SGB12-2026-000001".
+/// POST /prosoz/api/v1/faelle and answers with an Aktenzeichen like "50.21-SGB12-2026-000001"; keeps a chronicle of
+/// each case and reports status changes and the Bescheid back to the hub (<see cref="Reports"/>).
 /// </summary>
 public sealed class ProsozSimulator : FachverfahrenSimulator
 {
@@ -19,7 +20,11 @@ public sealed class ProsozSimulator : FachverfahrenSimulator
     public ProsozSimulator(SignaturePins pins, TimeProvider? time = null, ILogger<ProsozSimulator>? logger = null)
         : base(SimulatorName, pins, time, logger)
     {
+        Reports = new ProsozCaseReports(this, Logger);
     }
+
+    /// <summary>Each case's chronicle and the status reports (callbacks) to the hub.</summary>
+    public ProsozCaseReports Reports { get; }
 
     public override string CasesPath => Path;
 

@@ -48,6 +48,7 @@ public static class IntegrationHubExtensions
         services.AddScoped<RequireSenderToken>();
         services.AddSingleton<CaseProgress>();
         services.AddScoped<ProcedureReports>();
+        services.AddCallbackAuthentication();
 
         services.AddTargetAdapters();
         services.AddDeliveryResilience(configuration, hub);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using IntegrationHub.CaseStatus;
 using IntegrationHub.Intake;
 using IntegrationHub.Ledger;
 using IntegrationHub.Simulators;
@@ -39,6 +40,8 @@ public class HubFixture : IAsyncLifetime
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
     public string ClientSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public const string ClientId = "efa-e2e";
+    /// <summary>The secret with which the Prosoz-like procedure authenticates its status reports to the hub.</summary>
+    public string ProsozCallbackSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     /// <summary>A registered sender that may only submit to Darmstadt's Wohngeld destination.</summary>
     public const string NarrowClientId = "efa-darmstadt-only";
 
@@ -56,6 +59,7 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
+            web.UseSetting("Hub:Targets:prosoz:CallbackSecret", ProsozCallbackSecret);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
         _ = Factory.Server; // start the hub
@@ -66,12 +70,32 @@ public class HubFixture : IAsyncLifetime
         var clients = Factory.Services.GetRequiredService<SenderClients>();
         clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
         clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
+        // The procedure reaches the hub (in-memory test server) through the factory's client.
+        Simulators.Prosoz.Reports.ConfigureCallbacks(Factory.CreateClient(), new Uri("http://localhost/api/v1/procedures/prosoz/reports"), ProsozCallbackSecret);
     }
 
     /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => [];
 
     public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
+
+    /// <summary>The submission's timeline from the ledger.</summary>
+    public Task<CaseTimeline> TimelineAsync(Guid submissionId) => InLedgerAsync(async db => (await CaseTimeline.LoadAsync(db, submissionId))!);
+
+    /// <summary>Waits until the submission's citizen status is <paramref name="status"/> and no delivery is pending.</summary>
+    public async Task<CaseTimeline> WaitForCitizenStatusAsync(Guid submissionId, string status, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var timeline = await TimelineAsync(submissionId);
+            var pending = await InLedgerAsync(db => db.Deliveries.CountAsync(d => d.SubmissionId == submissionId && d.Status == DeliveryStatus.Pending));
+            if (timeline.CitizenStatus == status && pending == 0) return timeline;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Submission {submissionId} is {timeline.CitizenStatus} with {pending} pending deliveries, not {status}: {string.Join(", ", timeline.CitizenTrail)}.");
+            await Task.Delay(100);
+        }
+    }
 
     public async Task<T> InLedgerAsync<T>(Func<HubDbContext, Task<T>> query)
     {
