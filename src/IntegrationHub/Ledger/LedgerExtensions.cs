@@ -30,6 +30,8 @@ public static class HistorySteps
     public const string Faulted = "faulted";
     /// <summary>The call was placed (e.g. in a mailbox); the target's acknowledgement is awaited.</summary>
     public const string Placed = "placed";
+    /// <summary>A placed call was not acknowledged in time and is placed again.</summary>
+    public const string AcknowledgementOverdue = "acknowledgement-overdue";
     /// <summary>A procedure's report arrived after a later one had been applied: kept, not acted on.</summary>
     public const string ReportOutdated = "report-outdated";
 }

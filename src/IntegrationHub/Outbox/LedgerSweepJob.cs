@@ -26,6 +26,12 @@ public sealed class LedgerSweepJob(HubDbContext db, IPublishEndpoint bus, IOptio
     {
         // Which process ran which firing: in a cluster every firing runs on exactly one hub.
         logger.LogDebug("Ledger sweep firing {FireTime:O} on {SchedulerInstance}", context.ScheduledFireTimeUtc, context.Scheduler.SchedulerInstanceId);
+        await SweepAsync(ct);
+    }
+
+    /// <summary>One sweep; returns how many messages it published.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
         var now = DateTimeOffset.UtcNow;
         var outbox = options.Value.Outbox;
         var stale = now - outbox.StaleAfter;
@@ -69,9 +75,28 @@ public sealed class LedgerSweepJob(HubDbContext db, IPublishEndpoint bus, IOptio
             deliveries++;
         }
 
+        // Placed in a mailbox and never acknowledged: place it again. The message id is the same, so a procedure that
+        // did take it sees a duplicate, and one whose mailbox lost it gets it now.
+        var overdue = now - options.Value.Delivery.AcknowledgeWithin;
+        foreach (var d in await db.Deliveries.AsNoTracking()
+                     .Where(d => d.Status == DeliveryStatus.AwaitingAcknowledgement && d.UpdatedAt < overdue)
+                     .OrderBy(d => d.UpdatedAt).Take(BatchSize).ToListAsync(ct))
+        {
+            var reopened = await db.Deliveries
+                .Where(x => x.Id == d.Id && x.Status == DeliveryStatus.AwaitingAcknowledgement && x.UpdatedAt == d.UpdatedAt)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.Status, DeliveryStatus.Pending).SetProperty(x => x.NextAttemptAt, lease)
+                    .SetProperty(x => x.UpdatedAt, now), ct);
+            if (reopened == 0) continue;
+            db.AddHistory(d.SubmissionId, HistorySteps.AcknowledgementOverdue, d.Target, d.Reference);
+            await db.SaveChangesAsync(ct);
+            await bus.Publish(new DeliveryRequested(d.Id, d.SubmissionId, d.Ars, d.Target), ct);
+            deliveries++;
+        }
+
         if (received + accepted + deliveries > 0)
             logger.LogInformation("Ledger sweep published {Received} received, {Accepted} accepted, {Deliveries} delivery requests",
                 received, accepted, deliveries);
+        return received + accepted + deliveries;
     }
 
     private async Task<bool> ClaimSubmissionAsync(Submission s, DateTimeOffset now, CancellationToken ct)

@@ -71,6 +71,8 @@ public sealed class DeliveryOptions
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
     /// <summary>After this long without success a delivery is failed and goes to the error queue.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(48);
+    /// <summary>A call placed in a mailbox that is not acknowledged within this time is placed again (same message id: no duplicate).</summary>
+    public TimeSpan AcknowledgeWithin { get; set; } = TimeSpan.FromHours(24);
 
     public TimeSpan BackoffAfter(int attempts)
     {
