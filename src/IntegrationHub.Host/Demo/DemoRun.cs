@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using IntegrationHub.CaseStatus;
+using IntegrationHub.Delivery;
 using IntegrationHub.Intake;
 using IntegrationHub.Ledger;
 using IntegrationHub.Simulators;
@@ -10,7 +12,8 @@ namespace IntegrationHub.Host.Demo;
 
 /// <summary>
 /// The demo batch: an EfA online service submits Wohngeld and Sozialhilfe applications to every
-/// configured municipality, some invalid on purpose, and the summary shows what the hub made of them.
+/// configured municipality, some invalid on purpose; the procedures decide every case they get, and the
+/// summary shows what the hub made of them and the status trail each citizen saw.
 /// </summary>
 public static class DemoRun
 {
@@ -36,6 +39,10 @@ public static class DemoRun
         app.Services.GetRequiredService<SenderClients>().Register("efa-demo", secret, destinations.Select(d => d.Id));
 
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        // The procedures decide every case they get and report back: PROCESSING, then COMPLETED with a Bescheid.
+        simulators.Prosoz.Reports.ConfigureCallbacks(http, new Uri(http.BaseAddress, "api/v1/procedures/prosoz/reports"),
+            app.Configuration["Hub:Targets:prosoz:CallbackSecret"]!);
+        simulators.Prosoz.Reports.AutoDecide = true;
         var sender = new EfaOnlineService(http, "efa-demo", secret);
         var sent = new List<Sent>();
         var seed = 1;
@@ -60,7 +67,14 @@ public static class DemoRun
 
         var ids = sent.Where(s => s.Outcome.SubmissionId is not null && s.Outcome.SubmitStatus == 202).Select(s => s.Outcome.SubmissionId!.Value).ToList();
         var (submissions, deliveries) = await WaitUntilSettledAsync(app.Services, ids, TimeSpan.FromSeconds(90));
-        return PrintSummary(sent, submissions, deliveries);
+        var timelines = new List<CaseTimeline>();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            foreach (var s in submissions.Where(s => s.Status == SubmissionStatus.Accepted))
+                timelines.Add((await CaseTimeline.LoadAsync(db, s.Id))!);
+        }
+        return PrintSummary(sent, submissions, deliveries, timelines);
     }
 
     private static Guid DestinationFor(TenantOptions tenant, string leikaKey) =>
@@ -75,16 +89,16 @@ public static class DemoRun
             var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
             var submissions = await db.Submissions.AsNoTracking().Where(s => ids.Contains(s.Id)).ToListAsync();
             var deliveries = await db.Deliveries.AsNoTracking().Where(d => ids.Contains(d.SubmissionId)).ToListAsync();
+            // Settled: rejected, or decided (the Bescheid is out) with every call made.
             var settled = submissions.All(s => s.Status == SubmissionStatus.Rejected
-                || s.Status == SubmissionStatus.Accepted && s.RoutedAt is not null
-                   && deliveries.Where(d => d.SubmissionId == s.Id).All(d => d.Status != DeliveryStatus.Pending)
-                   && deliveries.Any(d => d.SubmissionId == s.Id));
+                || s.Status == SubmissionStatus.Accepted && s.CitizenStatus == CitizenStatus.Completed
+                   && deliveries.Where(d => d.SubmissionId == s.Id).All(d => d.IsFinal));
             if (settled || DateTime.UtcNow > deadline) return (submissions, deliveries);
             await Task.Delay(250);
         }
     }
 
-    private static bool PrintSummary(List<Sent> sent, List<Submission> submissions, List<TargetDelivery> deliveries)
+    private static bool PrintSummary(List<Sent> sent, List<Submission> submissions, List<TargetDelivery> deliveries, List<CaseTimeline> timelines)
     {
         var accepted = submissions.Count(s => s.Status == SubmissionStatus.Accepted);
         var rejected = submissions.Where(s => s.Status == SubmissionStatus.Rejected).ToList();
@@ -100,13 +114,16 @@ public static class DemoRun
             Console.WriteLine($"  {group.Count()} x {group.Key}");
             Console.WriteLine($"      e.g. {group.First().ProblemDetail}");
         }
-        Console.WriteLine("Delivered per target:");
+        Console.WriteLine("Calls per target (delivered / not):");
         foreach (var group in deliveries.GroupBy(d => d.Target).OrderBy(g => g.Key))
         {
             Console.WriteLine($"  {group.Key}: {group.Count(d => d.Status == DeliveryStatus.Delivered)} delivered, {group.Count(d => d.Status != DeliveryStatus.Delivered)} not");
-            foreach (var d in group.Where(d => d.Status == DeliveryStatus.Delivered).OrderBy(d => d.DeliveredAt))
+            foreach (var d in group.Where(d => d.Status == DeliveryStatus.Delivered && d.Step == DeliverySteps.Handover).OrderBy(d => d.DeliveredAt))
                 Console.WriteLine($"    submission {d.SubmissionId:N} -> Aktenzeichen {d.Aktenzeichen}");
         }
+        Console.WriteLine("What the citizen saw (status trail per accepted submission):");
+        foreach (var t in timelines)
+            Console.WriteLine($"  {t.SubmissionId:N}: {string.Join(" -> ", t.CitizenTrail)}");
         Console.WriteLine("Per application (expected / outcome):");
         foreach (var s in sent)
         {
@@ -122,7 +139,8 @@ public static class DemoRun
         {
             var ledger = submissions.FirstOrDefault(x => x.Id == s.Outcome.SubmissionId);
             return s.Application.ExpectedValid
-                ? ledger is { Status: SubmissionStatus.Accepted } && deliveries.Any(d => d.SubmissionId == ledger.Id && d.Status == DeliveryStatus.Delivered)
+                ? ledger is { Status: SubmissionStatus.Accepted, CitizenStatus: CitizenStatus.Completed }
+                  && deliveries.Where(d => d.SubmissionId == ledger.Id).All(d => d.Status == DeliveryStatus.Delivered)
                 : ledger is null || ledger.Status == SubmissionStatus.Rejected;
         });
         Console.WriteLine(ok ? "Demo result: every application ended as expected." : "Demo result: SOME APPLICATIONS DID NOT END AS EXPECTED.");

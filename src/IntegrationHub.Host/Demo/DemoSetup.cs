@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using IntegrationHub.Simulators;
 
 namespace IntegrationHub.Host.Demo;
@@ -12,6 +13,8 @@ public static class DemoSetup
         {
             ["Hub:Targets:prosoz:BaseUrl"] = new Uri(simulators.BaseAddress, "prosoz/").ToString(),
             ["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString(),
+            // A fresh callback secret per demo run, shared with the in-process procedure: no secret lives in code or config.
+            ["Hub:Targets:prosoz:CallbackSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         });
         return simulators;
     }
