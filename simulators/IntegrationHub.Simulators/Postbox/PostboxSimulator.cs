@@ -37,7 +37,7 @@ public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILog
     public const string StatusPath = "/postbox/api/v1/status";
     public const string MailboxesPath = "/postbox/api/v1/mailboxes";
     public const string DefaultAudience = "urn:bundid:zbp";
-    public const int MaxBodyBytes = 30 * 1024 * 1024;
+    public const int MaxBodyBytes = 20 * 1024 * 1024;
 
     /// <summary>The status values of the status monitor.</summary>
     public static readonly IReadOnlyList<string> Statuses = ["INITIATED", "SUBMITTED", "RECEIVED", "PROCESSING", "ACTION_REQUIRED", "COMPLETED"];

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Delivery;
@@ -23,7 +23,7 @@ public sealed class PostboxAdapter(HttpClient http, TimeProvider time, ILogger<P
     public const string NoPostbox = "no-postbox";
     public const string ApiKeyHeader = "X-Api-Key";
     public const string IdempotencyKeyHeader = "Idempotency-Key";
-    public const long MaxDocumentBytes = 20 * 1024 * 1024;
+    public const long MaxDocumentBytes = 10 * 1024 * 1024;
 
     private static readonly ConcurrentDictionary<(string Pem, string? Issuer), IdentityProviderTrust> Trusts = new();
 
@@ -79,34 +79,53 @@ public sealed class PostboxAdapter(HttpClient http, TimeProvider time, ILogger<P
 
     private async Task SendAsync(DeliveryCall call, PostboxOptions options, string path, Guid id, JsonObject envelope, CancellationToken ct)
     {
-        var body = Encoding.UTF8.GetBytes(envelope.ToJsonString());
-        var certificate = call.SigningCertificate;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(EnsureSlash(call.Options.BaseUrl)), path))
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } } },
-        };
-        var token = AuthorToken.Create(certificate, call.Submission.Ars, options.Audience, id.ToString("D"), time.GetUtcNow(), options.TokenLifetime);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Add(AuthorToken.CertificateHeader, AuthorToken.EncodeCertificate(certificate));
-        request.Headers.Add(AuthorToken.ContentSignatureHeader, AuthorToken.SignContent(certificate, body));
-        request.Headers.Add(IdempotencyKeyHeader, call.IdempotencyKey + "|" + id.ToString("D"));
-        if (!string.IsNullOrEmpty(options.ApiKey)) request.Headers.Add(ApiKeyHeader, options.ApiKey);
-
+        using var request = CreateRequest(new Uri(new Uri(EnsureSlash(call.Options.BaseUrl)), path), id, envelope, call.SigningCertificate,
+            call.Submission.Ars, options, time.GetUtcNow(), call.IdempotencyKey);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(call.Options.Timeout);
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            if (response.IsSuccessStatusCode) return;
-            var problem = await ReadProblemAsync(response, timeout.Token);
-            if (QuittungHttpClient.IsPermanent(response.StatusCode))
-                throw new PermanentDeliveryException($"{call.Target} refused {path} with {(int)response.StatusCode}: {problem}");
-            throw new TransientDeliveryException($"{call.Target} answered {(int)response.StatusCode}: {problem}", RetryAfter(response));
+            await EnsureAcceptedAsync(response, call.Target, path, timeout.Token);
         }
         catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             throw new TransientDeliveryException($"{call.Target} did not answer within {call.Options.Timeout}.", null, e);
         }
+    }
+
+    /// <summary>
+    /// One postbox call: the envelope as JSON body, the author token (made now, <c>jti</c> the envelope's id), the author
+    /// certificate, the detached signature over exactly these body bytes, the idempotency key and the bridge's API key.
+    /// </summary>
+    public static HttpRequestMessage CreateRequest(Uri url, Guid id, JsonObject envelope, X509Certificate2 certificate, string author,
+        PostboxOptions options, DateTimeOffset now, string idempotencyKey)
+    {
+        var body = Encoding.UTF8.GetBytes(envelope.ToJsonString());
+        var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } } },
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer",
+            AuthorToken.Create(certificate, author, options.Audience, id.ToString("D"), now, options.TokenLifetime));
+        request.Headers.Add(AuthorToken.CertificateHeader, AuthorToken.EncodeCertificate(certificate));
+        request.Headers.Add(AuthorToken.ContentSignatureHeader, AuthorToken.SignContent(certificate, body));
+        request.Headers.Add(IdempotencyKeyHeader, idempotencyKey + "|" + id.ToString("D"));
+        if (!string.IsNullOrEmpty(options.ApiKey)) request.Headers.Add(ApiKeyHeader, options.ApiKey);
+        return request;
+    }
+
+    /// <summary>
+    /// 2xx (201 new, 200 a repeat the postbox already has) is done; a 4xx other than 408/429 is a refusal for good, with
+    /// the postbox's problem text; anything else is worth another try later, after the postbox's Retry-After if it gave one.
+    /// </summary>
+    public static async Task EnsureAcceptedAsync(HttpResponseMessage response, string target, string path, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var problem = await ReadProblemAsync(response, ct);
+        if (QuittungHttpClient.IsPermanent(response.StatusCode))
+            throw new PermanentDeliveryException($"{target} refused {path} with {(int)response.StatusCode}: {problem}");
+        throw new TransientDeliveryException($"{target} answered {(int)response.StatusCode}: {problem}", RetryAfter(response));
     }
 
     private static async Task<string> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
