@@ -28,6 +28,9 @@ namespace IntegrationHub.Simulators.Postbox;
 /// <para>
 /// Mailboxes exist only once opened (<see cref="OpenMailbox"/> or <c>POST /postbox/api/v1/mailboxes</c>), as a BundID
 /// account's postbox does: a message to an unknown mailbox is refused with 404, never delivered to a new box.
+/// <c>GET /postbox/api/v1/mailboxes/{uuid}</c> shows an inbox (without attachment bytes); <c>GET
+/// /postbox/api/v1/identity-provider</c> the issuer and key with which a hub is configured to trust the reports of
+/// <see cref="IdentityProvider"/>.
 /// </para>
 /// </summary>
 public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILogger<PostboxSimulator> logger)
@@ -36,6 +39,7 @@ public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILog
     public const string MessagesPath = "/postbox/api/v1/messages";
     public const string StatusPath = "/postbox/api/v1/status";
     public const string MailboxesPath = "/postbox/api/v1/mailboxes";
+    public const string IdentityProviderPath = "/postbox/api/v1/identity-provider";
     public const string DefaultAudience = "urn:bundid:zbp";
     public const int MaxBodyBytes = 20 * 1024 * 1024;
 
@@ -123,6 +127,12 @@ public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILog
             var uuid = OpenMailbox();
             return Results.Json(new JsonObject { ["mailboxUuid"] = uuid.ToString("D") }, statusCode: 201);
         });
+        // What a hub needs to believe the identification reports of this BundID: its issuer and report-signing key.
+        app.MapGet(IdentityProviderPath, () => Results.Json(new JsonObject
+        {
+            ["issuer"] = IdentityProvider.Issuer,
+            ["publicKeyPem"] = IdentityProvider.PublicKeyPem,
+        }));
         app.MapGet(MailboxesPath + "/{mailboxUuid:guid}", (Guid mailboxUuid) =>
             HasMailbox(mailboxUuid) ? Results.Json(InboxJson(Inbox(mailboxUuid))) : Problem(404, "unknown-mailbox", "No such mailbox.").ToResult());
     }
@@ -374,8 +384,13 @@ public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILog
                 return seen.BodyHash == bodyHash ? new Answer(200, "duplicate", id, seen.Answer) : Problem(409, "id-reused", $"{id} was already used.", id);
             }
 
+            if (!_mailboxes.TryGetValue(mailbox, out var items))
+            {
+                return Problem(404, "unknown-mailbox", $"There is no mailbox {mailbox}.", id);
+            }
+
             _seen[id] = (bodyHash, answer);
-            _mailboxes[mailbox].Add(item);
+            items.Add(item);
         }
 
         return new Answer(201, "accepted", id, answer);

@@ -283,6 +283,23 @@ public sealed class PostboxSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_identity_provider_key_a_hub_configures_verifies_the_reports_it_signs()
+    {
+        var published = JsonNode.Parse(await _http.GetStringAsync("postbox/api/v1/identity-provider"))!;
+        var trust = IdentityProviderTrust.FromPem(published["publicKeyPem"]!.GetValue<string>(), published["issuer"]!.GetValue<string>());
+        var metadata = new JsonObject
+        {
+            ["authenticationInformation"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "identificationReport",
+                ["content"] = Postbox.IdentityProvider.IssueReport(4, "r", DateTimeOffset.UtcNow),
+            }),
+        };
+
+        CitizenPostbox.TrustLevelOf(metadata, trust).Should().Be(4);
+    }
+
+    [Fact]
     public async Task The_inbox_is_readable_over_HTTP_without_attachment_bytes()
     {
         var mailbox = Postbox.OpenMailbox();
