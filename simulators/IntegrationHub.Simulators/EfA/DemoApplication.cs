@@ -26,6 +26,29 @@ public sealed record DemoApplication(
 {
     /// <summary>The LeiKa URN used as serviceType / publicServiceType identifier.</summary>
     public string LeikaUrn => DemoServices.LeikaUrn(LeikaKey);
+
+    /// <summary>
+    /// How the citizen logged in to BundID, as STORK-QAA level 1..4 (1 Basisregistrierung, 3 ELSTER, 4 eID), which the
+    /// identification report in the metadata carries. 3 unless set (<c>application with { TrustLevel = 4 }</c>).
+    /// </summary>
+    public int TrustLevel
+    {
+        get => _trustLevel;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 4);
+            _trustLevel = value;
+        }
+    }
+
+    private readonly int _trustLevel = 3;
+
+    /// <summary>
+    /// The citizen's BundID postbox (ZBP Postkorb-Handle), sent as replyChannel.idBundDeMailbox; none unless set, and then
+    /// the hub sends nothing to a postbox.
+    /// </summary>
+    public Guid? MailboxUuid { get; init; }
 }
 
 /// <summary>An attachment of a demo application.</summary>

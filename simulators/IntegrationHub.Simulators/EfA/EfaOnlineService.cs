@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntegrationHub.Simulators.Crypto;
+using IntegrationHub.Simulators.Postbox;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -60,6 +61,12 @@ public sealed class EfaOnlineService
 
     /// <summary>E-mail reply channel put into the metadata (fictitious).</summary>
     public string ReplyEmail { get; init; } = "antwort@onlinedienst.example";
+
+    /// <summary>
+    /// The BundID identity provider the citizen logged in with, which signs the identification report; by default the
+    /// process's shared one (<see cref="BundIdIdentityProvider.Shared"/>), which the postbox simulator also uses.
+    /// </summary>
+    public BundIdIdentityProvider? IdentityProvider { get; init; }
 
     /// <summary>The OAuth client id (also the autor kennung in the nachrichtenkopf).</summary>
     public string ClientId => _clientId;
@@ -221,9 +228,15 @@ public sealed class EfaOnlineService
             });
         }
 
-        // The metadata schema 1.x allows only type/version/content per authentication record, so the
-        // trust level travels inside the (fake) identification report content.
+        // The metadata schema 1.x allows only type/version/content per authentication record, so the trust level
+        // travels inside the identification report: a JWS the BundID identity provider signed at login.
         var reportId = DeterministicReportId(application);
+        var report = (IdentityProvider ?? BundIdIdentityProvider.Shared).IssueReport(application.TrustLevel, reportId, _time.GetUtcNow());
+        // The schema allows exactly one reply channel: the citizen's BundID postbox when there is one, e-mail otherwise.
+        var replyChannel = application.MailboxUuid is { } mailbox
+            ? new JsonObject { ["idBundDeMailbox"] = new JsonObject { ["mailboxUuid"] = mailbox.ToString() } }
+            : new JsonObject { ["eMail"] = new JsonObject { ["address"] = ReplyEmail } };
+
         return new JsonObject
         {
             ["$schema"] = MetadataSchemaUri,
@@ -251,13 +264,10 @@ public sealed class EfaOnlineService
                 {
                     ["type"] = "identificationReport",
                     ["version"] = "1.0.0",
-                    ["content"] = $"fake-eid-report:{reportId}:stork-qaa-level-3",
+                    ["content"] = report,
                 },
             },
-            ["replyChannel"] = new JsonObject
-            {
-                ["eMail"] = new JsonObject { ["address"] = ReplyEmail },
-            },
+            ["replyChannel"] = replyChannel,
         };
     }
 

@@ -211,7 +211,8 @@ public sealed class EfaOnlineServiceTests
         metadata["publicServiceType"]!["identifier"]!.GetValue<string>().Should().Be(application.LeikaUrn);
         var auth = metadata["authenticationInformation"]!.AsArray().Single()!;
         auth["type"]!.GetValue<string>().Should().Be("identificationReport");
-        auth["content"]!.GetValue<string>().Should().Contain("stork-qaa-level-3");
+        var report = auth["content"]!.GetValue<string>().Split('.');
+        JsonNode.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(report[1]))!["storkQaaLevel"]!.GetValue<string>().Should().Be("STORK-QAA-Level-3");
         metadata["replyChannel"]!["eMail"]!["address"]!.GetValue<string>().Should().Contain("@");
 
         var status = await sender.GetSubmissionAsync(outcome.SubmissionId!.Value);
