@@ -9,22 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.EndToEndTests;
 
-/// <summary>The hub with Offenbach writing to the citizens' BundID postboxes through the bundid target.</summary>
-public sealed class PostboxHubFixture : HubFixture
-{
-    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) =>
-    [
-        new("Hub:Targets:bundid:Kind", PostboxAdapter.KindName),
-        new("Hub:Targets:bundid:BaseUrl", new Uri(simulators.BaseAddress, "postbox/").ToString()),
-        new("Hub:Targets:bundid:Timeout", "00:00:10"),
-        new("Hub:Targets:bundid:IdentityProviderKey", simulators.Postbox.IdentityProvider.PublicKeyPem),
-        new("Hub:Targets:bundid:IdentityProviderIssuer", simulators.Postbox.IdentityProvider.Issuer),
-        new("Hub:Tenants:0:Postbox", "bundid"),
-    ];
-}
-
 /// <summary>Eingangsbestätigung, status trail and Bescheid in the citizen's postbox, at the level the citizen logged in with.</summary>
-public sealed class PostboxFlowTests(PostboxHubFixture hub) : IClassFixture<PostboxHubFixture>
+[Collection(HubCollection.Name)]
+public sealed class PostboxFlowTests(HubFixture hub)
 {
     private PostboxSimulator Postbox => hub.Simulators.Postbox;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using IntegrationHub.Contracts.Messages;
+using IntegrationHub.Delivery;
 using IntegrationHub.Jose;
 using IntegrationHub.CaseStatus;
 using IntegrationHub.Ledger;
@@ -26,7 +27,7 @@ public sealed class SubmissionFlowTests(HubFixture hub)
         outcome.SubmitStatus.Should().Be(202);
         var (submission, deliveries) = await hub.WaitUntilSettledAsync(outcome.SubmissionId!.Value);
         submission.Status.Should().Be(SubmissionStatus.Accepted);
-        var delivery = deliveries.Should().ContainSingle().Subject;
+        var delivery = deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Subject;
         delivery.Target.Should().Be("marius");
         delivery.Status.Should().Be(DeliveryStatus.Delivered);
         delivery.Aktenzeichen.Should().MatchRegex(@"^WG-\d{4}-\d{6}$");
@@ -47,7 +48,7 @@ public sealed class SubmissionFlowTests(HubFixture hub)
 
         var (submission, deliveries) = await hub.WaitUntilSettledAsync(outcome.SubmissionId!.Value);
         submission.Status.Should().Be(SubmissionStatus.Accepted);
-        var delivery = deliveries.Should().ContainSingle().Subject;
+        var delivery = deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Subject;
         delivery.Target.Should().Be("prosoz");
         delivery.Aktenzeichen.Should().MatchRegex(@"^50\.21-SGB12-\d{4}-\d{6}$");
         hub.Simulators.Prosoz.Cases.Should().ContainSingle(c => c.SubmissionId == submission.Id)
@@ -160,18 +161,18 @@ public sealed class SubmissionFlowTests(HubFixture hub)
 
         // A redelivered SubmissionReceived races the original through validation, routing and delivery.
         await bus.Publish(new SubmissionReceived(submissionId, outcome.CaseId!.Value, HubFixture.DarmstadtWohngeld, HubFixture.Darmstadt));
-        var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
+        var handover = (await hub.WaitUntilSettledAsync(submissionId)).Deliveries.Single(d => d.Step == DeliverySteps.Handover);
         // And every later message arrives once more after everything is done.
         await bus.Publish(new SubmissionReceived(submissionId, outcome.CaseId!.Value, HubFixture.DarmstadtWohngeld, HubFixture.Darmstadt));
         await bus.Publish(new SubmissionAccepted(submissionId, outcome.CaseId!.Value, HubFixture.Darmstadt, DemoServices.WohngeldLeikaKey));
-        await bus.Publish(new DeliveryRequested(deliveries[0].Id, submissionId, HubFixture.Darmstadt, "marius"));
+        await bus.Publish(new DeliveryRequested(handover.Id, submissionId, HubFixture.Darmstadt, "marius"));
         await Task.Delay(1500);
 
         hub.Simulators.Marius.CaseCountFor(submissionId).Should().Be(1);
         var ledger = await hub.InLedgerAsync(async db => (
-            Deliveries: await db.Deliveries.CountAsync(d => d.SubmissionId == submissionId),
+            Deliveries: await db.Deliveries.CountAsync(d => d.SubmissionId == submissionId && d.Step == DeliverySteps.Handover),
             Accepts: await db.CaseEvents.CountAsync(e => e.SubmissionId == submissionId && e.EventUri == FitConnectEvents.AcceptSubmission),
-            Delivered: await db.History.CountAsync(h => h.SubmissionId == submissionId && h.Step == HistorySteps.Delivered)));
+            Delivered: await db.History.CountAsync(h => h.SubmissionId == submissionId && h.Step == HistorySteps.Delivered && h.Target == "marius")));
         ledger.Should().Be((1, 1, 1));
         hub.Simulators.Marius.Calls.Where(c => c.SubmissionId == submissionId && !c.Duplicate).Should().ContainSingle();
     }
@@ -182,13 +183,13 @@ public sealed class SubmissionFlowTests(HubFixture hub)
         var application = ApplicationFactory.Sozialhilfe(HubFixture.Offenbach, "63065", "Offenbach am Main", seed: 109);
         var outcome = await hub.Sender().SubmitAsync(application, HubFixture.OffenbachSozialhilfe);
         var submissionId = outcome.SubmissionId!.Value;
-        var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
+        var deliveries = (await hub.WaitUntilSettledAsync(submissionId)).Deliveries.Where(d => d.Step == DeliverySteps.Handover).ToList();
 
         // Reset the ledger's delivery to pending, as if the hub crashed after the call but before recording the answer.
         await hub.InLedgerAsync(db => db.Deliveries.Where(d => d.Id == deliveries[0].Id)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DeliveryStatus.Pending).SetProperty(d => d.Aktenzeichen, (string?)null)));
         await hub.Factory.Services.GetRequiredService<IBus>().Publish(new DeliveryRequested(deliveries[0].Id, submissionId, HubFixture.Offenbach, "prosoz"));
-        var (_, again) = await hub.WaitUntilSettledAsync(submissionId);
+        var again = (await hub.WaitUntilSettledAsync(submissionId)).Deliveries.Where(d => d.Step == DeliverySteps.Handover).ToList();
 
         again[0].Aktenzeichen.Should().Be(deliveries[0].Aktenzeichen);
         hub.Simulators.Prosoz.CaseCountFor(submissionId).Should().Be(1);
@@ -204,7 +205,7 @@ public sealed class SubmissionFlowTests(HubFixture hub)
         var submissionId = outcome.SubmissionId!.Value;
 
         var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
-        deliveries.Should().ContainSingle().Which.Status.Should().Be(DeliveryStatus.Failed);
+        deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Which.Status.Should().Be(DeliveryStatus.Failed);
         var submission = await WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.SingleAsync(s => s.Id == submissionId)),
             s => s.ProcessingFault is not null);
         submission.ProcessingFault.Should().Be("delivery: IntegrationHub.Delivery.PermanentDeliveryException");

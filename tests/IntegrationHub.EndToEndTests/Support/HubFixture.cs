@@ -60,6 +60,10 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
             web.UseSetting("Hub:Targets:prosoz:CallbackSecret", ProsozCallbackSecret);
+            web.UseSetting("Hub:Targets:bundid:BaseUrl", new Uri(Simulators.BaseAddress, "postbox/").ToString());
+            web.UseSetting("Hub:Targets:bundid:Timeout", "00:00:10");
+            web.UseSetting("Hub:Targets:bundid:IdentityProviderKey", Simulators.Postbox.IdentityProvider.PublicKeyPem);
+            web.UseSetting("Hub:Targets:bundid:IdentityProviderIssuer", Simulators.Postbox.IdentityProvider.Issuer);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
         _ = Factory.Server; // start the hub
