@@ -12,6 +12,9 @@ public static class DemoSetup
         {
             ["Hub:Targets:prosoz:BaseUrl"] = new Uri(simulators.BaseAddress, "prosoz/").ToString(),
             ["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString(),
+            ["Hub:Targets:dms:BaseUrl"] = new Uri(simulators.BaseAddress, "dms/").ToString(),
+            // The in-process DMS takes any bearer key; a real one gets Hub__Targets__dms__ApiKey from the environment.
+            ["Hub:Targets:dms:ApiKey"] = configuration["Hub:Targets:dms:ApiKey"] ?? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
         });
         return simulators;
     }

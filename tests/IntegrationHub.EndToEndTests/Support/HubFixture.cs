@@ -38,6 +38,8 @@ public class HubFixture : IAsyncLifetime
     public SimulatorServer Simulators { get; private set; } = null!;
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
     public string ClientSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>The bearer key of the DMS target; the simulated DMS is told to demand it.</summary>
+    public string DmsApiKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
     public const string ClientId = "efa-e2e";
     /// <summary>A registered sender that may only submit to Darmstadt's Wohngeld destination.</summary>
     public const string NarrowClientId = "efa-darmstadt-only";
@@ -45,6 +47,7 @@ public class HubFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Simulators = await SimulatorServer.StartAsync();
+        Simulators.Dms.ApiKey = DmsApiKey;
         var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
         _virtualHost = servers.GetValueOrDefault("ConnectionStrings:RabbitMq");
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -56,6 +59,8 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
+            web.UseSetting("Hub:Targets:dms:BaseUrl", new Uri(Simulators.BaseAddress, "dms/").ToString());
+            web.UseSetting("Hub:Targets:dms:ApiKey", DmsApiKey);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
         _ = Factory.Server; // start the hub
