@@ -15,6 +15,9 @@ public static class DemoSetup
             ["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString(),
             // A fresh callback secret per demo run, shared with the in-process procedure: no secret lives in code or config.
             ["Hub:Targets:prosoz:CallbackSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Hub:Targets:dms:BaseUrl"] = new Uri(simulators.BaseAddress, "dms/").ToString(),
+            // The in-process DMS takes any bearer key; a real one gets Hub__Targets__dms__ApiKey from the environment.
+            ["Hub:Targets:dms:ApiKey"] = configuration["Hub:Targets:dms:ApiKey"] ?? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
         });
         return simulators;
     }

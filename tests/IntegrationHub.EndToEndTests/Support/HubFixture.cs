@@ -39,6 +39,8 @@ public class HubFixture : IAsyncLifetime
     public SimulatorServer Simulators { get; private set; } = null!;
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
     public string ClientSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>The bearer key of the DMS target; the simulated DMS is told to demand it.</summary>
+    public string DmsApiKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
     public const string ClientId = "efa-e2e";
     /// <summary>The secret with which the Prosoz-like procedure authenticates its status reports to the hub.</summary>
     public string ProsozCallbackSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -48,6 +50,7 @@ public class HubFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Simulators = await SimulatorServer.StartAsync();
+        Simulators.Dms.ApiKey = DmsApiKey;
         var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
         _virtualHost = servers.GetValueOrDefault("ConnectionStrings:RabbitMq");
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -64,6 +67,8 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:Targets:bundid:Timeout", "00:00:10");
             web.UseSetting("Hub:Targets:bundid:IdentityProviderKey", Simulators.Postbox.IdentityProvider.PublicKeyPem);
             web.UseSetting("Hub:Targets:bundid:IdentityProviderIssuer", Simulators.Postbox.IdentityProvider.Issuer);
+            web.UseSetting("Hub:Targets:dms:BaseUrl", new Uri(Simulators.BaseAddress, "dms/").ToString());
+            web.UseSetting("Hub:Targets:dms:ApiKey", DmsApiKey);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
         _ = Factory.Server; // start the hub
