@@ -67,6 +67,8 @@ public sealed class FaultInjection(TimeProvider? time = null)
     private bool _outOfOrderCallbacks;
     private object? _heldBack;
     private int _injected;
+    private int _inFlight;
+    private int _maxInFlight;
 
     /// <summary>The next <paramref name="count"/> calls are answered with <paramref name="statusCode"/>.</summary>
     public void FailNext(int count, int statusCode = 503)
@@ -220,6 +222,15 @@ public sealed class FaultInjection(TimeProvider? time = null)
         get { lock (_gate) { return _injected; } }
     }
 
+    /// <summary>HTTP calls being handled right now.</summary>
+    public int CallsInFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The most HTTP calls handled at once since the last reset: what a caller's concurrency limit let through.</summary>
+    public int MaxCallsInFlight
+    {
+        get { lock (_gate) { return _maxInFlight; } }
+    }
+
     /// <summary>A batch of callbacks in the order to send them: last first when out of order, every one twice when duplicated.</summary>
     public IReadOnlyList<T> InSendOrder<T>(IEnumerable<T> callbacks)
     {
@@ -297,6 +308,7 @@ public sealed class FaultInjection(TimeProvider? time = null)
             _duplicateCallbacks = false;
             _outOfOrderCallbacks = false;
             _heldBack = null;
+            _maxInFlight = Volatile.Read(ref _inFlight);
         }
     }
 
@@ -363,6 +375,9 @@ public sealed class FaultInjection(TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var ct = context.RequestAborted;
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        lock (_gate) { _maxInFlight = Math.Max(_maxInFlight, inFlight); }
+        context.Response.RegisterForDispose(new InFlightCall(this));
         switch (Decide())
         {
             case FaultDecision.Fail fail:
@@ -439,6 +454,8 @@ public sealed class FaultInjection(TimeProvider? time = null)
                 ["duplicateCallbacks"] = _duplicateCallbacks,
                 ["outOfOrderCallbacks"] = _outOfOrderCallbacks,
                 ["injected"] = _injected,
+                ["callsInFlight"] = Volatile.Read(ref _inFlight),
+                ["maxCallsInFlight"] = _maxInFlight,
             };
         }
     }
@@ -550,6 +567,17 @@ public sealed class FaultInjection(TimeProvider? time = null)
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) => at,
         _ => throw new ArgumentException($"{name} is a point in time (ISO 8601).", name),
     };
+
+    /// <summary>Counts a call as in flight until its request is over (answered, dropped or abandoned).</summary>
+    private sealed class InFlightCall(FaultInjection faults) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref faults._inFlight);
+        }
+    }
 
     /// <summary>A body read or written at a limited rate, in small chunks, flushed so the other side sees the trickle.</summary>
     private sealed class ThrottledStream(Stream inner, long bytesPerSecond) : Stream
