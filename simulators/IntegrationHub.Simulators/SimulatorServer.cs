@@ -120,6 +120,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
         app.MapProcedure(marius);
+        app.MapFaultCommands(new Dictionary<string, FaultInjection> { [prosoz.Name] = prosoz.Faults, [marius.Name] = marius.Faults });
         app.Services.GetRequiredService<XtaMailboxSimulator>().Map(app);
         app.Services.GetRequiredService<DmsSimulator>().Map(app);
         app.Services.GetRequiredService<PostboxSimulator>().Map(app);

@@ -45,6 +45,11 @@ public static class ProcedureEndpoints
     /// </summary>
     private static async Task ReceiveAsync(HttpContext context, FachverfahrenSimulator simulator)
     {
+        if (await simulator.Faults.ApplyAsync(context, simulator.Name).ConfigureAwait(false))
+        {
+            return; // answered, dropped or held by an injected fault
+        }
+
         var request = context.Request;
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (IsXml(request.ContentType))

@@ -85,7 +85,21 @@ public static class QuittungHttpClient
             var problem = await response.Content.ReadAsStringAsync(ct);
             throw new PermanentDeliveryException($"{call.Target} answered {(int)response.StatusCode}: {Truncate(problem, 500)}");
         }
-        throw new HttpRequestException($"{call.Target} answered {(int)response.StatusCode}.", null, response.StatusCode);
+        var message = $"{call.Target} answered {(int)response.StatusCode}.";
+        throw new TransientDeliveryException(message, RetryAfter(response), new HttpRequestException(message, null, response.StatusCode));
+    }
+
+    /// <summary>The target's Retry-After (delta seconds or an HTTP date), as a delay from now; null if absent or already past.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset? now = null)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta) return delta > TimeSpan.Zero ? delta : null;
+        if (header?.Date is { } date)
+        {
+            var wait = date - (now ?? DateTimeOffset.UtcNow);
+            return wait > TimeSpan.Zero ? wait : null;
+        }
+        return null;
     }
 
     // A TaskCanceledException, as HttpClient's own timeout gives, so callers treat it as the transient failure it is.

@@ -118,6 +118,8 @@ public sealed class TenantOptions
     public string? Postbox { get; set; }
     /// <summary>Where the DMS files what: per service and document type, the Aktenplan key.</summary>
     public List<AktenplanEntry> Aktenplan { get; set; } = [];
+    /// <summary>How long this municipality lets deliveries wait and back off (beats the target's and Hub:Delivery).</summary>
+    public RedeliveryOverrides? Redelivery { get; set; }
 }
 
 /// <summary>One line of a municipality's Aktenplan mapping: documents of this kind of this service are filed under this key.</summary>
@@ -165,6 +167,45 @@ public sealed class TargetOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Shared secret of the HMAC with which the target authenticates its callbacks to the hub (from the environment, never in a file).</summary>
     public string? CallbackSecret { get; set; }
+    /// <summary>The target's resilience pipeline; unset values come from the defaults of its kind (see TargetResilience).</summary>
+    public ResilienceOverrides? Resilience { get; set; }
+    /// <summary>Delayed redelivery to this target (beats Hub:Delivery; a municipality's own settings beat these).</summary>
+    public RedeliveryOverrides? Redelivery { get; set; }
+}
+
+/// <summary>
+/// Settings of a target's resilience pipeline (Hub:Targets:{name}:Resilience); each unset value is the default of the
+/// target's kind. Timeouts of zero or less switch that timeout off.
+/// </summary>
+public sealed class ResilienceOverrides
+{
+    /// <summary>Calls in flight to the target at once, per hub process.</summary>
+    public int? MaxConcurrency { get; set; }
+    /// <summary>Calls that may wait for a free slot; beyond that a call is refused and redelivered later.</summary>
+    public int? QueueLimit { get; set; }
+    /// <summary>One call including its retries and their delays (steps without uploads).</summary>
+    public TimeSpan? TotalTimeout { get; set; }
+    /// <summary>One attempt (steps without uploads).</summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+    /// <summary>One attempt of a step that uploads documents (handover, filing, Bescheid): only a backstop, see TargetResilience.</summary>
+    public TimeSpan? UploadTimeout { get; set; }
+    public int? MaxRetries { get; set; }
+    /// <summary>First retry delay; doubles per retry, with jitter.</summary>
+    public TimeSpan? BaseDelay { get; set; }
+    /// <summary>Longest retry delay inside the pipeline; a longer Retry-After is left to delayed redelivery.</summary>
+    public TimeSpan? MaxDelay { get; set; }
+    public double? FailureRatio { get; set; }
+    public TimeSpan? SamplingDuration { get; set; }
+    public int? MinimumThroughput { get; set; }
+    public TimeSpan? BreakDuration { get; set; }
+}
+
+/// <summary>Per-target or per-municipality redelivery settings; each unset value falls through to the next level.</summary>
+public sealed class RedeliveryOverrides
+{
+    public TimeSpan? InitialBackoff { get; set; }
+    public TimeSpan? MaxBackoff { get; set; }
+    public TimeSpan? GiveUpAfter { get; set; }
 }
 
 /// <summary>A registered sender (EfA online service) and the destinations it may submit to.</summary>

@@ -199,8 +199,8 @@ public sealed class QuittungHttpClientTests
         var call = Call(attachments: [attachment.Attachment]);
         attachment.Opened.Should().Be(0, "nothing is opened before the request is written");
 
-        await FluentActions.Awaiting(() => PostAsync(handler, call)).Should().ThrowAsync<HttpRequestException>();
-        await FluentActions.Awaiting(() => PostAsync(handler, call)).Should().ThrowAsync<HttpRequestException>();
+        await FluentActions.Awaiting(() => PostAsync(handler, call)).Should().ThrowAsync<TransientDeliveryException>();
+        await FluentActions.Awaiting(() => PostAsync(handler, call)).Should().ThrowAsync<TransientDeliveryException>();
 
         attachment.Opened.Should().Be(2);
         attachment.Disposed.Should().Be(2);
@@ -354,11 +354,42 @@ public sealed class QuittungHttpClientTests
     {
         var handler = new StubHandler((_, _) => Task.FromResult(Answer(status, "später bitte", "text/plain")));
 
-        var ex = (await FluentActions.Awaiting(() => PostAsync(handler)).Should().ThrowExactlyAsync<HttpRequestException>()).Which;
+        var ex = (await FluentActions.Awaiting(() => PostAsync(handler)).Should().ThrowExactlyAsync<TransientDeliveryException>()).Which;
 
-        ex.StatusCode.Should().Be(status);
+        ex.InnerException.Should().BeOfType<HttpRequestException>().Which.StatusCode.Should().Be(status);
         ex.Message.Should().Be($"prosoz answered {(int)status}.");
+        ex.RetryAfter.Should().BeNull("the answer had no Retry-After");
         QuittungHttpClient.IsPermanent(status).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public async Task Retry_after_in_seconds_is_carried_by_the_transient_error(HttpStatusCode status)
+    {
+        var handler = new StubHandler((_, _) =>
+        {
+            var answer = Answer(status, "später bitte", "text/plain");
+            answer.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(120));
+            return Task.FromResult(answer);
+        });
+
+        var ex = (await FluentActions.Awaiting(() => PostAsync(handler)).Should().ThrowExactlyAsync<TransientDeliveryException>()).Which;
+
+        ex.RetryAfter.Should().Be(TimeSpan.FromSeconds(120));
+    }
+
+    [Fact]
+    public void Retry_after_as_http_date_is_the_wait_until_that_date_and_a_past_date_is_none()
+    {
+        var now = new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+        using var later = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        later.Headers.TryAddWithoutValidation("Retry-After", "Mon, 02 Mar 2026 10:05:00 GMT");
+        using var past = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        past.Headers.TryAddWithoutValidation("Retry-After", "Mon, 02 Mar 2026 09:00:00 GMT");
+
+        QuittungHttpClient.RetryAfter(later, now).Should().Be(TimeSpan.FromMinutes(5));
+        QuittungHttpClient.RetryAfter(past, now).Should().BeNull();
     }
 
     [Fact]

@@ -16,10 +16,25 @@ public interface IRedeliveryScheduler
     Task ScheduleAsync(TargetDelivery delivery, DateTimeOffset at, CancellationToken ct);
 }
 
-/// <summary>The ledger alone: the sweep requests a delivery once its NextAttemptAt has passed.</summary>
-public sealed class LedgerSweepRedelivery(IOptions<HubOptions> options) : IRedeliveryScheduler
+/// <summary>
+/// The redelivery policy of a delivery, setting by setting: the municipality's (<c>Hub:Tenants:[i]:Redelivery</c>) beats
+/// the target's (<c>Hub:Targets:{name}:Redelivery</c>), which beats <c>Hub:Delivery</c>. The municipality decides how long
+/// its citizens' cases may wait; the target's settings describe how the system behaves (e.g. nightly maintenance).
+/// </summary>
+public sealed class RedeliveryPolicies(IOptions<HubOptions> options, TenantDirectory tenants)
 {
-    public DeliveryOptions PolicyFor(TargetDelivery delivery) => options.Value.Delivery;
+    public DeliveryOptions For(TargetDelivery delivery)
+    {
+        var hub = options.Value;
+        var target = hub.Targets.GetValueOrDefault(delivery.Target)?.Redelivery;
+        var municipality = tenants.FindTenant(delivery.Ars)?.Redelivery;
+        return Merge(hub.Delivery, target, municipality);
+    }
 
-    public Task ScheduleAsync(TargetDelivery delivery, DateTimeOffset at, CancellationToken ct) => Task.CompletedTask;
+    public static DeliveryOptions Merge(DeliveryOptions global, RedeliveryOverrides? target, RedeliveryOverrides? municipality) => new()
+    {
+        InitialBackoff = municipality?.InitialBackoff ?? target?.InitialBackoff ?? global.InitialBackoff,
+        MaxBackoff = municipality?.MaxBackoff ?? target?.MaxBackoff ?? global.MaxBackoff,
+        GiveUpAfter = municipality?.GiveUpAfter ?? target?.GiveUpAfter ?? global.GiveUpAfter,
+    };
 }
