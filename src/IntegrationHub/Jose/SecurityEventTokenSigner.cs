@@ -35,9 +35,10 @@ public sealed class SecurityEventTokenSigner
 
     /// <summary>
     /// Signs one event. Claims: $schema, jti (new UUID), iss, iat, sub "submission:&lt;id&gt;", txn "case:&lt;id&gt;",
-    /// events {eventUri: payload}. The payload is deep-copied, the caller's object stays untouched.
+    /// events {eventUri: payload}. The payload is deep-copied, the caller's object stays untouched. A caller that sends the
+    /// same event again (a retried delivery) passes a stable <paramref name="jti"/>, so the receiver can deduplicate.
     /// </summary>
-    public string Sign(string eventUri, Guid submissionId, Guid caseId, JsonObject eventPayload, DateTimeOffset issuedAt)
+    public string Sign(string eventUri, Guid submissionId, Guid caseId, JsonObject eventPayload, DateTimeOffset issuedAt, Guid? jti = null)
     {
         ArgumentNullException.ThrowIfNull(eventPayload);
         if (!Uri.TryCreate(eventUri, UriKind.Absolute, out _))
@@ -55,7 +56,7 @@ public sealed class SecurityEventTokenSigner
         var claims = new JsonObject
         {
             ["$schema"] = FitConnectEvents.SetPayloadSchema,
-            ["jti"] = Guid.NewGuid().ToString("D"),
+            ["jti"] = (jti ?? Guid.NewGuid()).ToString("D"),
             ["iss"] = _issuer,
             ["iat"] = issuedAt.ToUnixTimeSeconds(),
             ["sub"] = "submission:" + submissionId.ToString("D"),

@@ -38,6 +38,17 @@ public sealed class KeyStore
             return new DestinationKey($"{destinationId:N}-enc-1", rsa, Jose.JsonWebKeys.Thumbprint(rsa));
         });
 
+    /// <summary>
+    /// The destination's signing key (PS512): signs the accept-submission / reject-submission events the hub, as the
+    /// destination's subscriber, posts to a FIT-Connect delivery service, which verifies them against its public part.
+    /// </summary>
+    public DestinationKey DestinationSigningKey(Guid destinationId) =>
+        Get($"destination-signing-{destinationId:N}", () =>
+        {
+            var rsa = LoadOrCreateRsa($"destination-{destinationId:N}-signing.key.pem", 4096);
+            return new DestinationKey($"{destinationId:N}-sig-1", rsa, Jose.JsonWebKeys.Thumbprint(rsa));
+        });
+
     /// <summary>The municipality's certificate for signing XML it hands over (pinned by the receivers).</summary>
     public X509Certificate2 SigningCertificate(string ars) =>
         Get($"signing-{ars}", () =>

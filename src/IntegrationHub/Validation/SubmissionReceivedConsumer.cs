@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using IntegrationHub.Contracts.Messages;
+using IntegrationHub.CaseStatus;
 using IntegrationHub.Intake;
+using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Jose;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
@@ -80,6 +82,8 @@ public sealed class SubmissionReceivedConsumer(
             events.Append(db, submission, FitConnectEvents.RejectSubmission, payload);
             db.AddHistory(submission.Id, HistorySteps.Rejected, detail: problem.Uri);
         }
+        // Picked up from a FIT-Connect delivery service: the decision goes back there, reliably, as a delivery step.
+        var answer = await DeliveryServiceAnswer.AddAsync(db, submission, options.Value.Outbox.StaleAfter, context.CancellationToken);
         try
         {
             await db.SaveChangesAsync(context.CancellationToken);
@@ -90,6 +94,7 @@ public sealed class SubmissionReceivedConsumer(
             logger.LogInformation("Submission was decided concurrently; this delivery of the message changes nothing");
             return;
         }
+        await ProcedureReports.RequestAsync(context, answer, context.CancellationToken);
 
         if (problem is null)
         {
