@@ -49,11 +49,19 @@ public sealed class ProsozCaseReports
     /// <summary>After a case is created: report PROCESSING, then COMPLETED with a Bescheid (for the demo and flow tests).</summary>
     public bool AutoDecide { get; set; }
 
-    /// <summary>Every callback is sent twice.</summary>
-    public bool DuplicateCallbacks { get; set; }
+    /// <summary>Every callback is sent twice (the procedure's fault injection, also settable at run time via /_faults/prosoz).</summary>
+    public bool DuplicateCallbacks
+    {
+        get => _procedure.Faults.DuplicateCallbacks;
+        set => _procedure.Faults.DuplicateCallbacks = value;
+    }
 
-    /// <summary>Every other callback is held back and sent after the next one.</summary>
-    public bool OutOfOrderCallbacks { get; set; }
+    /// <summary>Every other callback is held back and sent after the next one (fault injection, as above).</summary>
+    public bool OutOfOrderCallbacks
+    {
+        get => _procedure.Faults.OutOfOrderCallbacks;
+        set => _procedure.Faults.OutOfOrderCallbacks = value;
+    }
 
     /// <summary>Where status reports go: the hub's callback endpoint, the client to reach it and the shared secret.</summary>
     public void ConfigureCallbacks(HttpClient client, Uri callbackUrl, string secret)

@@ -53,7 +53,22 @@ public class HubFixture : IAsyncLifetime
         Simulators.Dms.ApiKey = DmsApiKey;
         var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
         _virtualHost = servers.GetValueOrDefault("ConnectionStrings:RabbitMq");
-        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        Factory = CreateHub(servers);
+        _ = Factory.Server; // start the hub
+
+        var tenants = Factory.Services.GetRequiredService<TenantDirectory>();
+        var keys = Factory.Services.GetRequiredService<KeyStore>();
+        foreach (var tenant in tenants.Tenants) Simulators.Pins.Pin(tenant.Ars, keys.SigningCertificate(tenant.Ars));
+        var clients = Factory.Services.GetRequiredService<SenderClients>();
+        clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
+        clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
+        // The procedure reaches the hub (in-memory test server) through the factory's client.
+        Simulators.Prosoz.Reports.ConfigureCallbacks(Factory.CreateClient(), new Uri("http://localhost/api/v1/procedures/prosoz/reports"), ProsozCallbackSecret);
+    }
+
+    /// <summary>A hub (not yet started) with every setting of this fixture: the simulators as targets, then <see cref="Settings"/>.</summary>
+    protected WebApplicationFactory<Program> CreateHub(IReadOnlyDictionary<string, string?> servers) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in servers) web.UseSetting(key, value);
             web.UseSetting("Hub:DataDirectory", _dataDirectory);
@@ -71,17 +86,6 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:Targets:dms:ApiKey", DmsApiKey);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
         });
-        _ = Factory.Server; // start the hub
-
-        var tenants = Factory.Services.GetRequiredService<TenantDirectory>();
-        var keys = Factory.Services.GetRequiredService<KeyStore>();
-        foreach (var tenant in tenants.Tenants) Simulators.Pins.Pin(tenant.Ars, keys.SigningCertificate(tenant.Ars));
-        var clients = Factory.Services.GetRequiredService<SenderClients>();
-        clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
-        clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
-        // The procedure reaches the hub (in-memory test server) through the factory's client.
-        Simulators.Prosoz.Reports.ConfigureCallbacks(Factory.CreateClient(), new Uri("http://localhost/api/v1/procedures/prosoz/reports"), ProsozCallbackSecret);
-    }
 
     /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => [];
