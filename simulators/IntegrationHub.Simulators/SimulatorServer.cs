@@ -116,6 +116,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var prosoz = new ProsozSimulator(pins, time, loggers.CreateLogger<ProsozSimulator>());
         var marius = new MariusSimulator(pins, time, loggers.CreateLogger<MariusSimulator>());
+        marius.UseMailbox(app.Services.GetRequiredService<XtaMailboxSimulator>());
 
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
@@ -144,6 +145,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             throw new InvalidOperationException("Kestrel reported no addresses.");
         }
 
+        marius.StartPulling(MariusSimulator.DefaultPullInterval);
         return new SimulatorServer(app, addresses[0], addresses, prosoz, marius, pins);
     }
 
@@ -159,6 +161,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         try
         {
+            await Marius.StopPullingAsync().ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         }
