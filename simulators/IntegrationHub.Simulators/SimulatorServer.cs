@@ -33,6 +33,9 @@ public sealed record SimulatorServerOptions
 
     /// <summary>Pins to share (e.g. filled from configuration before start); a new set by default.</summary>
     public SignaturePins? Pins { get; init; }
+
+    /// <summary>The key of the hub's mailbox at the mailbox service (from configuration); a fresh random one by default.</summary>
+    public string? MailboxHubKey { get; init; }
 }
 
 /// <summary>
@@ -116,7 +119,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var prosoz = new ProsozSimulator(pins, time, loggers.CreateLogger<ProsozSimulator>());
         var marius = new MariusSimulator(pins, time, loggers.CreateLogger<MariusSimulator>());
-        marius.UseMailbox(app.Services.GetRequiredService<XtaMailboxSimulator>());
+        marius.UseMailbox(app.Services.GetRequiredService<XtaMailboxSimulator>(), options.MailboxHubKey);
 
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);

@@ -43,14 +43,14 @@ public sealed partial class MariusSimulator
 
     /// <summary>
     /// Opens the procedure's and the hub's mailboxes at <paramref name="mailbox"/>, each with a fresh random key (no key
-    /// lives in code or files). The procedure's <see cref="FachverfahrenSimulator.Faults"/> apply to every message sent
+    /// lives in code or files) unless <paramref name="hubKey"/> gives the hub's (from configuration). The procedure's <see cref="FachverfahrenSimulator.Faults"/> apply to every message sent
     /// into its mailbox, as well as to the handling of each handover.
     /// </summary>
-    public void UseMailbox(XtaMailboxSimulator mailbox)
+    public void UseMailbox(XtaMailboxSimulator mailbox, string? hubKey = null)
     {
         ArgumentNullException.ThrowIfNull(mailbox);
         var procedureKey = NewKey();
-        _hubKey = NewKey();
+        _hubKey = string.IsNullOrWhiteSpace(hubKey) ? NewKey() : hubKey;
         mailbox.RegisterMailbox(ProcedureMailboxId, procedureKey, Faults);
         mailbox.RegisterMailbox(HubMailboxId, _hubKey);
         _mailbox = mailbox;

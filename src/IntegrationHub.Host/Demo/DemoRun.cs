@@ -77,7 +77,7 @@ public static class DemoRun
             var deliveries = await db.Deliveries.AsNoTracking().Where(d => ids.Contains(d.SubmissionId)).ToListAsync();
             var settled = submissions.All(s => s.Status == SubmissionStatus.Rejected
                 || s.Status == SubmissionStatus.Accepted && s.RoutedAt is not null
-                   && deliveries.Where(d => d.SubmissionId == s.Id).All(d => d.Status != DeliveryStatus.Pending)
+                   && deliveries.Where(d => d.SubmissionId == s.Id).All(d => d.Status is not (DeliveryStatus.Pending or DeliveryStatus.AwaitingAcknowledgement))
                    && deliveries.Any(d => d.SubmissionId == s.Id));
             if (settled || DateTime.UtcNow > deadline) return (submissions, deliveries);
             await Task.Delay(250);
