@@ -213,6 +213,13 @@ public sealed class XtaMailboxSimulator(TimeProvider time, ILogger<XtaMailboxSim
         await HandleAsync(context, async identity =>
         {
             var request = context.Request;
+            // Kestrel's server-wide limit is sized for handover XML; an evidence message may be as large as MaxMessageBytes.
+            var sizeLimit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+            if (sizeLimit is { IsReadOnly: false })
+            {
+                sizeLimit.MaxRequestBodySize = MaxMessageBytes + 1;
+            }
+
             if (request.ContentLength > MaxMessageBytes)
             {
                 throw new XtaException(413, "message-too-large", "Message too large", $"At most {MaxMessageBytes} bytes per message.");

@@ -170,6 +170,24 @@ public sealed class MariusMailboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_procedure_certificate_may_be_configured_as_PEM_text_or_as_the_path_of_a_PEM_file()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"marius-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(file, _options.ProcedureCertificate);
+        try
+        {
+            var fromText = _options.PinnedProcedureCertificate();
+            var fromFile = new XtaMailboxOptions { ProcedureCertificate = file }.PinnedProcedureCertificate();
+
+            fromFile.Thumbprint.Should().Be(fromText.Thumbprint).And.Be(_server.Marius.SigningCertificate.Thumbprint);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_key_is_a_permanent_refusal_naming_the_target()
     {
         _options.ApiKey = "not-the-key";
@@ -177,6 +195,43 @@ public sealed class MariusMailboxTests : IAsyncLifetime
         var list = () => _client.ListOpenAsync("marius", _options, Timeout, default);
 
         (await list.Should().ThrowAsync<PermanentDeliveryException>()).Which.Message.Should().Contain("marius").And.Contain("401");
+    }
+
+    [Fact]
+    public async Task An_attachment_found_inauthentic_while_it_is_sent_fails_with_its_integrity_problem_not_as_a_transport_error()
+    {
+        var content = new StreamContent(new InauthenticStream());
+        content.Headers.ContentLength = 1024 * 1024;
+
+        var send = () => _client.SendAsync("marius", _options, Timeout, new XtaOutgoingMessage("urn:de:xta:messageid:test:" + Guid.NewGuid().ToString("N"),
+            _options.ProcedureMailboxId, MariusAdapter.EvidenceMessageType, null, Guid.NewGuid().ToString("D"), content), default);
+
+        // The consumer turns this into a SubmissionProblemException: failed for good, never retried.
+        await send.Should().ThrowAsync<AttachmentIntegrityException>();
+        _server.Mailbox.Messages(MariusSimulator.ProcedureMailboxId).Should().BeEmpty();
+    }
+
+    /// <summary>Gives 64 KiB, then fails as a decrypting attachment stream does on a broken tag.</summary>
+    private sealed class InauthenticStream : Stream
+    {
+        private int _reads;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_reads++ > 0) throw new AttachmentIntegrityException(IntegrationHub.Problems.ProblemTypes.DecryptionFailed, "attachment not authentic", null);
+            var n = Math.Min(count, 64 * 1024);
+            Array.Clear(buffer, offset, n);
+            return n;
+        }
     }
 
     private sealed record Placed(Guid SubmissionId, Guid DeliveryId, string HandoverId, IReadOnlyList<byte[]> Evidence);

@@ -26,7 +26,10 @@ public sealed class XtaMailboxOptions
     public string ProcedureMailboxId { get; set; } = string.Empty;
     /// <summary>The hub mailbox's key (a secret: from the environment, never in a file).</summary>
     public string? ApiKey { get; set; }
-    /// <summary>The procedure's signing certificate (PEM): acknowledgements and reports must be signed with exactly it.</summary>
+    /// <summary>
+    /// The procedure's signing certificate, as PEM text or the path of a PEM file (read at every use, so a certificate
+    /// the procedure publishes after the hub started is found): acknowledgements and reports must be signed with exactly it.
+    /// </summary>
     public string? ProcedureCertificate { get; set; }
     public string Service { get; set; } = "urn:integrationhub:xta:service:wohngeld";
     public string BusinessScenario { get; set; } = "WOHNGELD_ANTRAG";
@@ -45,5 +48,9 @@ public sealed class XtaMailboxOptions
             throw new PermanentDeliveryException($"Target {target} lacks Mailbox settings: {string.Join(", ", missing)} (Hub:Targets:{target}:Mailbox).");
     }
 
-    public X509Certificate2 PinnedProcedureCertificate() => X509Certificate2.CreateFromPem(ProcedureCertificate);
+    public X509Certificate2 PinnedProcedureCertificate()
+    {
+        var value = ProcedureCertificate ?? string.Empty;
+        return X509Certificate2.CreateFromPem(value.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal) ? value : File.ReadAllText(value));
+    }
 }

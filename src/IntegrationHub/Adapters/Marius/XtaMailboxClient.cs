@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Xml.Linq;
 using IntegrationHub.Delivery;
+using System.Runtime.ExceptionServices;
 using IntegrationHub.Signing;
+using IntegrationHub.Validation;
 
 namespace IntegrationHub.Adapters.Marius;
 
@@ -83,6 +85,12 @@ public sealed class XtaMailboxClient(HttpClient http)
         {
             throw new TransientDeliveryException($"The mailbox service of {target} did not answer within {timeout}.", inner: e);
         }
+        catch (HttpRequestException e) when (InnerOf<AttachmentIntegrityException>(e) is { } integrity)
+        {
+            // An attachment turned out not to be authentic while it was sent: that is the cause (never retried), not the transport.
+            ExceptionDispatchInfo.Throw(integrity);
+            throw;
+        }
 
         if (response.IsSuccessStatusCode) return response;
         using (response)
@@ -93,6 +101,13 @@ public sealed class XtaMailboxClient(HttpClient http)
             var problem = await response.Content.ReadAsStringAsync(ct);
             throw new PermanentDeliveryException($"The mailbox service of {target} answered {(int)status}: {(problem.Length > 500 ? problem[..500] : problem)}");
         }
+    }
+
+    private static T? InnerOf<T>(Exception e) where T : Exception
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is T found) return found;
+        return null;
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
