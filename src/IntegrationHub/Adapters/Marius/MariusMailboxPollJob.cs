@@ -69,10 +69,18 @@ public sealed class MariusMailboxPollJob(
         var pinned = settings.PinnedProcedureCertificate();
         foreach (var message in await mailbox.ListOpenAsync(target, settings, timeout, ct))
         {
-            var content = await mailbox.GetAsync(target, settings, timeout, message.MessageId, MaxMessageBytes, ct);
-            var outcome = await RecordAsync(target, message, content, pinned, ct);
-            logger.LogInformation("Mailbox message {MessageId} ({MessageType}) of target {Target}: {Outcome}", message.MessageId, message.MessageType, target, outcome);
-            if (outcome != NotYet) await mailbox.CloseAsync(target, settings, timeout, message.MessageId, ct);
+            try
+            {
+                var content = await mailbox.GetAsync(target, settings, timeout, message.MessageId, MaxMessageBytes, ct);
+                var outcome = await RecordAsync(target, message, content, pinned, ct);
+                logger.LogInformation("Mailbox message {MessageId} ({MessageType}) of target {Target}: {Outcome}", message.MessageId, message.MessageType, target, outcome);
+                if (outcome != NotYet) await mailbox.CloseAsync(target, settings, timeout, message.MessageId, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is not DbUpdateException)
+            {
+                // One message that cannot be read now must not hold up the others; it stays open for the next run.
+                logger.LogWarning("Mailbox message {MessageId} of target {Target} not processed: {Error}", message.MessageId, target, e.GetType().Name);
+            }
         }
     }
 
