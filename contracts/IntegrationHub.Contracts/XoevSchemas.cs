@@ -13,6 +13,8 @@ public static class XoevSchemas
     public const string WohngeldNamespace = "urn:integrationhub:xoev:wohngeld:1.0";
     public const string SozialhilfeNamespace = "urn:integrationhub:xoev:sozialhilfe:1.0";
     public const string FallNamespace = "urn:integrationhub:xoev:fall:1.0";
+    /// <summary>The FIM-shaped Wohngeld application a Wohngeld procedure on the mailbox receives (ih-wohngeld-fim-1.0.xsd).</summary>
+    public const string WohngeldFimNamespace = "urn:integrationhub:xoev:wohngeldfim:1.0";
     public const string XmlDsigNamespace = "http://www.w3.org/2000/09/xmldsig#";
 
     /// <summary>Root element names; also the value of nachrichtenkopf/nachrichtentyp/code of each message.</summary>
@@ -20,6 +22,7 @@ public static class XoevSchemas
     public const string SozialhilfeAntragElement = "sozialhilfe.antrag.0001";
     public const string FallUebergabeElement = "fall.uebergabe.0001";
     public const string FallQuittungElement = "fall.quittung.0002";
+    public const string WohngeldFimErstantragElement = "wohngeldfim.erstantrag.0001";
 
     /// <summary>Code list of nachrichtentyp (listURI / listVersionID attributes of the code).</summary>
     public const string NachrichtentypListUri = "urn:integrationhub:xoev:codeliste:nachrichtentyp";
@@ -51,6 +54,7 @@ public static class XoevSchemas
         [new XmlQualifiedName(SozialhilfeAntragElement, SozialhilfeNamespace)] = typeof(Xoev.Sozialhilfe.SozialhilfeAntrag0001),
         [new XmlQualifiedName(FallUebergabeElement, FallNamespace)] = typeof(Xoev.Fall.FallUebergabe0001),
         [new XmlQualifiedName(FallQuittungElement, FallNamespace)] = typeof(Xoev.Fall.FallQuittung0002),
+        [new XmlQualifiedName(WohngeldFimErstantragElement, WohngeldFimNamespace)] = typeof(Xoev.Wohngeldfim.WohngeldfimErstantrag0001),
     };
 
     /// <summary>File names of the embedded schemas (e.g. <c>ih-common-1.0.xsd</c>).</summary>
@@ -128,7 +132,7 @@ public static class XoevSchemas
         return Validate(stream);
     }
 
-    /// <summary>Conventional prefixes for XmlSerializer output (ihc, wg, sh, fall, ds).</summary>
+    /// <summary>Conventional prefixes for XmlSerializer output (ihc, wg, sh, fall, wgf, ds).</summary>
     public static XmlSerializerNamespaces CreateSerializerNamespaces()
     {
         var namespaces = new XmlSerializerNamespaces();
@@ -136,6 +140,7 @@ public static class XoevSchemas
         namespaces.Add("wg", WohngeldNamespace);
         namespaces.Add("sh", SozialhilfeNamespace);
         namespaces.Add("fall", FallNamespace);
+        namespaces.Add("wgf", WohngeldFimNamespace);
         namespaces.Add("ds", XmlDsigNamespace);
         return namespaces;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.Mailbox;
 using IntegrationHub.Simulators.Marius;
 using IntegrationHub.Simulators.Procedures;
 using IntegrationHub.Simulators.Prosoz;
@@ -10,6 +11,10 @@ using Microsoft.Extensions.Configuration;
 //   --urls http://127.0.0.1:5080          listen address(es), ';'-separated
 //   --Simulators:Port 5080                 port on 127.0.0.1 when no --urls is given (0 = any free one)
 //   --Simulators:Pins:064350014014 hub.pem pins the hub's signing certificate (PEM) for that ARS
+//   --Simulators:Mailbox:HubApiKey KEY     the key of the hub's mailbox at the XTA-style mailbox service (random if not given;
+//                                          the hub's Hub__Targets__marius__Mailbox__ApiKey)
+//   --Simulators:Mailbox:ProcedureCertificateFile marius.pem  writes the Marius-like procedure's signing certificate there
+//                                          (the hub's Hub__Targets__marius__Mailbox__ProcedureCertificate)
 // The same keys work from appsettings.json or environment variables (Simulators__Port, ...).
 var configuration = new ConfigurationBuilder()
     .SetBasePath(AppContext.BaseDirectory)
@@ -39,7 +44,14 @@ await using var server = await SimulatorServer.StartAsync(new SimulatorServerOpt
     Urls = urls is { Length: > 0 } ? urls : null,
     Port = port,
     Pins = pins,
+    MailboxHubKey = configuration["Simulators:Mailbox:HubApiKey"],
 });
+
+if (configuration["Simulators:Mailbox:ProcedureCertificateFile"] is { Length: > 0 } certificateFile)
+{
+    File.WriteAllText(certificateFile, server.Marius.SigningCertificate.ExportCertificatePem());
+    Console.WriteLine($"Wrote the Marius-like procedure's signing certificate to {certificateFile}");
+}
 
 foreach (var address in server.Addresses)
 {
@@ -48,6 +60,7 @@ foreach (var address in server.Addresses)
 
 Console.WriteLine($"  Prosoz: POST/GET {ProsozSimulator.Path}, POST /{ProsozSimulator.SimulatorName}/_faults, GET /{ProsozSimulator.SimulatorName}/_calls");
 Console.WriteLine($"  Marius: POST/GET {MariusSimulator.Path}, POST /{MariusSimulator.SimulatorName}/_faults, GET /{MariusSimulator.SimulatorName}/_calls");
+Console.WriteLine($"  XTA mailbox service: {XtaMailboxSimulator.Prefix}/messages/{{id}} (send), {XtaMailboxSimulator.Prefix}/mailboxes/{{id}}/messages (list, get, close)");
 Console.WriteLine("Press Ctrl+C to stop.");
 
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

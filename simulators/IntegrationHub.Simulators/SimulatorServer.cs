@@ -33,6 +33,9 @@ public sealed record SimulatorServerOptions
 
     /// <summary>Pins to share (e.g. filled from configuration before start); a new set by default.</summary>
     public SignaturePins? Pins { get; init; }
+
+    /// <summary>The key of the hub's mailbox at the mailbox service (from configuration); a fresh random one by default.</summary>
+    public string? MailboxHubKey { get; init; }
 }
 
 /// <summary>
@@ -116,6 +119,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var prosoz = new ProsozSimulator(pins, time, loggers.CreateLogger<ProsozSimulator>());
         var marius = new MariusSimulator(pins, time, loggers.CreateLogger<MariusSimulator>());
+        marius.UseMailbox(app.Services.GetRequiredService<XtaMailboxSimulator>(), options.MailboxHubKey);
 
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
@@ -145,6 +149,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             throw new InvalidOperationException("Kestrel reported no addresses.");
         }
 
+        marius.StartPulling(MariusSimulator.DefaultPullInterval);
         return new SimulatorServer(app, addresses[0], addresses, prosoz, marius, pins);
     }
 
@@ -160,6 +165,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         try
         {
+            await Marius.StopPullingAsync().ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         }

@@ -17,7 +17,7 @@ public class XoevSchemasTests
             set.GlobalElements.Contains(root).Should().BeTrue(root.ToString());
         }
 
-        set.Schemas().Count.Should().Be(4);
+        set.Schemas().Count.Should().Be(5);
     }
 
     [Fact]

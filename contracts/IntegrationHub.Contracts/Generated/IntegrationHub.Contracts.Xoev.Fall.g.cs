@@ -80,6 +80,10 @@ public partial class FallAntragType
     /// <summary>Antrag auf Sozialhilfe (SGB XII). nachrichtenkopf/nachrichtentyp/code = "sozialhilfe.antrag.0001".</summary>
     [XmlElement("sozialhilfe.antrag.0001", Namespace = "urn:integrationhub:xoev:sozialhilfe:1.0")]
     public global::IntegrationHub.Contracts.Xoev.Sozialhilfe.SozialhilfeAntrag0001? SozialhilfeAntrag0001 { get; set; }
+
+    /// <summary>Erstantrag Wohngeld (Mietzuschuss), FIM-shaped. nachrichtenkopf/nachrichtentyp/code = "wohngeldfim.erstantrag.0001".</summary>
+    [XmlElement("wohngeldfim.erstantrag.0001", Namespace = "urn:integrationhub:xoev:wohngeldfim:1.0")]
+    public global::IntegrationHub.Contracts.Xoev.Wohngeldfim.WohngeldfimErstantrag0001? WohngeldfimErstantrag0001 { get; set; }
 }
 
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]

@@ -4,6 +4,7 @@ using IntegrationHub.Delivery;
 using IntegrationHub.Intake;
 using IntegrationHub.Ledger;
 using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.Dms;
 using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.EntityFrameworkCore;
@@ -54,10 +55,13 @@ public static class DemoRun
             var sozialhilfe = DestinationFor(tenant, DemoServices.SozialhilfeLeikaKey);
             async Task Send(DemoApplication application, Guid destination, SubmitOptions? options = null) =>
                 sent.Add(new Sent(tenant.Name, application, await sender.SubmitAsync(application, destination, options)));
+            // A citizen logged in to BundID at this level (1 Basisregistrierung, 3 ELSTER, 4 eID), with a postbox.
+            DemoApplication Citizen(DemoApplication application, int level) =>
+                application with { MailboxUuid = simulators.Postbox.OpenMailbox(), TrustLevel = level };
 
-            await Send(ApplicationFactory.Wohngeld(tenant.Ars, plz, ort, seed++), wohngeld);
-            await Send(ApplicationFactory.Wohngeld(tenant.Ars, plz, ort, seed++, withAttachment: true), wohngeld, new SubmitOptions { Compress = true });
-            await Send(ApplicationFactory.Sozialhilfe(tenant.Ars, plz, ort, seed++), sozialhilfe);
+            await Send(Citizen(ApplicationFactory.Wohngeld(tenant.Ars, plz, ort, seed++), 4), wohngeld);
+            await Send(Citizen(ApplicationFactory.Wohngeld(tenant.Ars, plz, ort, seed++, withAttachment: true), 3), wohngeld, new SubmitOptions { Compress = true });
+            await Send(Citizen(ApplicationFactory.Sozialhilfe(tenant.Ars, plz, ort, seed++), 1), sozialhilfe);
             await Send(ApplicationFactory.Sozialhilfe(tenant.Ars, plz, ort, seed++, withAttachment: true), sozialhilfe, new SubmitOptions { UseThumbprintAsKid = true });
             await Send(ApplicationFactory.WohngeldSchemaInvalid(tenant.Ars, plz, ort, seed++), wohngeld);
             await Send(ApplicationFactory.SozialhilfeWrongMunicipality(tenant.Ars, plz, ort, seed++), sozialhilfe);
@@ -74,7 +78,9 @@ public static class DemoRun
             foreach (var s in submissions.Where(s => s.Status == SubmissionStatus.Accepted))
                 timelines.Add((await CaseTimeline.LoadAsync(db, s.Id))!);
         }
-        return PrintSummary(sent, submissions, deliveries, timelines);
+        var ok = PrintSummary(sent, submissions, deliveries, timelines);
+        PrintCitizensAndFiles(sent, deliveries, simulators);
+        return ok;
     }
 
     private static Guid DestinationFor(TenantOptions tenant, string leikaKey) =>
@@ -96,6 +102,25 @@ public static class DemoRun
             if (settled || DateTime.UtcNow > deadline) return (submissions, deliveries);
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>What landed in the citizens' postboxes and in the DMS, as the simulators recorded it.</summary>
+    private static void PrintCitizensAndFiles(List<Sent> sent, List<TargetDelivery> deliveries, SimulatorServer simulators)
+    {
+        Console.WriteLine("Citizens' BundID postboxes (messages at trust level, status trail):");
+        foreach (var s in sent.Where(s => s.Application.MailboxUuid is not null && s.Outcome.SubmissionId is not null && s.Application.ExpectedValid))
+        {
+            var inbox = simulators.Postbox.Inbox(s.Application.MailboxUuid!.Value);
+            var trail = inbox.StatusTrail(s.Outcome.SubmissionId!.Value.ToString()).Select(x => x.Status);
+            Console.WriteLine($"  {s.Application.Label,-36} {string.Join(", ", inbox.Messages.Select(m => $"{m.Title.Split(':')[0]} ({m.StorkQaaLevel})"))}");
+            Console.WriteLine($"  {"",-36} {string.Join(" -> ", trail)}");
+        }
+        Console.WriteLine("DMS / E-Akte (Aktenplan key / Aktenzeichen: documents):");
+        foreach (var aktenzeichen in deliveries.Where(d => d.Step == DeliverySteps.Handover && d.Aktenzeichen is not null).Select(d => d.Aktenzeichen!).Distinct())
+        foreach (var filed in simulators.Dms.FiledUnder(aktenzeichen))
+            Console.WriteLine($"  {filed.Akte.Property(DmsSchema.AktenplanKey),-9} / {aktenzeichen,-24}: " +
+                string.Join(", ", filed.Dokumente.Select(d => d.Property(DmsSchema.DocumentType))));
+        Console.WriteLine("=====================================================================");
     }
 
     private static bool PrintSummary(List<Sent> sent, List<Submission> submissions, List<TargetDelivery> deliveries, List<CaseTimeline> timelines)

@@ -77,6 +77,9 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());
+            // The Marius-like procedure takes its cases from an XTA-style mailbox; the hub reads its answers there.
+            foreach (var (key, value) in Simulators.Marius.HubTargetSettings("marius", Simulators.BaseAddress)) web.UseSetting(key, value);
+            web.UseSetting("Hub:Targets:marius:PollInterval", "00:00:00.300");
             web.UseSetting("Hub:Targets:prosoz:CallbackSecret", ProsozCallbackSecret);
             web.UseSetting("Hub:Targets:bundid:BaseUrl", new Uri(Simulators.BaseAddress, "postbox/").ToString());
             web.UseSetting("Hub:Targets:bundid:Timeout", "00:00:10");
@@ -116,7 +119,7 @@ public class HubFixture : IAsyncLifetime
         return await query(scope.ServiceProvider.GetRequiredService<HubDbContext>());
     }
 
-    /// <summary>Waits until the submission is rejected, or accepted with every delivery finished.</summary>
+    /// <summary>Waits until the submission is rejected, or accepted with every delivery finished (placed ones acknowledged).</summary>
     public async Task<(Submission Submission, List<TargetDelivery> Deliveries)> WaitUntilSettledAsync(Guid submissionId, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
@@ -126,7 +129,7 @@ public class HubFixture : IAsyncLifetime
                 await db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId),
                 await db.Deliveries.AsNoTracking().Where(d => d.SubmissionId == submissionId).ToListAsync()));
             var settled = submission.Status == SubmissionStatus.Rejected
-                || submission.Status == SubmissionStatus.Accepted && deliveries.Count > 0 && deliveries.All(d => d.Status != DeliveryStatus.Pending);
+                || submission.Status == SubmissionStatus.Accepted && deliveries.Count > 0 && deliveries.All(d => d.Status is not (DeliveryStatus.Pending or DeliveryStatus.AwaitingAcknowledgement));
             if (settled) return (submission, deliveries);
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Submission {submissionId} did not settle: {submission.Status}, {deliveries.Count} deliveries.");

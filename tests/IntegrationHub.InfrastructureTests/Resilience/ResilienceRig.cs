@@ -53,6 +53,8 @@ public sealed class ResilienceRig : IAsyncDisposable
         settings["Hub:Keys:MasterKey"] = "end-to-end-test-master-key";
         settings["Hub:Targets:prosoz:BaseUrl"] = new Uri(simulators.BaseAddress, "prosoz/").ToString();
         settings["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString();
+        foreach (var (key, value) in simulators.Marius.HubTargetSettings("marius", simulators.BaseAddress)) settings[key] = value;
+        settings["Hub:Targets:marius:PollInterval"] = "00:00:01";
         settings["Hub:Senders:0:ClientId"] = ClientId;
         settings["Hub:Senders:0:SecretSha256"] = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(rig._secret)));
         for (var i = 0; i < Municipalities.Length; i++)

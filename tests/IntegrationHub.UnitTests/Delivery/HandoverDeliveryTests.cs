@@ -62,7 +62,7 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
         using var provider = new ServiceCollection().AddTargetAdapters().BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
 
-        foreach (var adapter in new[] { nameof(MariusAdapter), nameof(ProsozAdapter) })
+        foreach (var adapter in new[] { nameof(XtaMailboxClient), nameof(ProsozAdapter) })
             factory.CreateClient(adapter).Timeout.Should().Be(Timeout.InfiniteTimeSpan, "the target's own timeout governs, not HttpClient's 100 s for the whole upload");
     }
 
