@@ -124,7 +124,14 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
         app.MapProcedure(marius);
-        app.MapFaultCommands(new Dictionary<string, FaultInjection> { [prosoz.Name] = prosoz.Faults, [marius.Name] = marius.Faults });
+        app.MapFaultCommands(new Dictionary<string, FaultInjection>
+        {
+            [prosoz.Name] = prosoz.Faults,
+            [marius.Name] = marius.Faults,
+            ["dms"] = app.Services.GetRequiredService<DmsSimulator>().Faults,
+            ["postbox"] = app.Services.GetRequiredService<PostboxSimulator>().Faults,
+            ["fitconnect"] = app.Services.GetRequiredService<DeliveryServiceSimulator>().Faults,
+        });
         app.Services.GetRequiredService<XtaMailboxSimulator>().Map(app);
         app.Services.GetRequiredService<DmsSimulator>().Map(app);
         app.Services.GetRequiredService<PostboxSimulator>().Map(app);

@@ -61,6 +61,8 @@ internal static class DeliveryServiceEndpoints
 
     private static async Task<IResult?> InjectedFaultAsync(DeliveryServiceSimulator sim, HttpContext http)
     {
+        // Run-time faults (see /_faults/fitconnect) answer the call themselves.
+        if (await sim.Faults.ApplyAsync(http, "fitconnect")) return Results.Empty;
         if (sim.Faults.Latency > TimeSpan.Zero) await Task.Delay(sim.Faults.Latency, http.RequestAborted);
         return sim.Faults.TryConsumeFailure(out var status) ? Problem(status, "injected-fault", $"Fault injected: {status}.") : null;
     }

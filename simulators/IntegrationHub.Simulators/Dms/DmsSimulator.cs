@@ -171,6 +171,8 @@ public sealed partial class DmsSimulator : IDisposable
     private RequestDelegate Guarded(string operation, Func<HttpContext, Task<Answer>> handler) => async context =>
     {
         var ct = context.RequestAborted;
+        // Run-time faults (error rate, outage, hang, slow bodies; see /_faults/dms) answer before anything else.
+        if (await Faults.ApplyAsync(context, "dms").ConfigureAwait(false)) return;
         var latency = Faults.Latency;
         if (latency > TimeSpan.Zero)
         {

@@ -139,6 +139,8 @@ public sealed class PostboxSimulator(TimeProvider time, SignaturePins pins, ILog
 
     private async Task ReceiveAsync(HttpContext context, string kind)
     {
+        // Run-time faults (error rate, outage, hang, slow bodies; see /_faults/postbox) answer before anything else.
+        if (await Faults.ApplyAsync(context, "postbox").ConfigureAwait(false)) return;
         var latency = Faults.Latency;
         if (latency > TimeSpan.Zero)
         {

@@ -42,7 +42,38 @@ public enum ReportOutcome
 public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBlobStore blobs, IPublishEndpoint bus, ILogger<ProcedureReports> logger)
 {
     /// <summary>The procedure took the case placed for it and assigned <paramref name="aktenzeichen"/>.</summary>
-    public async Task<ReportOutcome> AcknowledgeAsync(string procedure, Guid submissionId, string aktenzeichen, CancellationToken ct)
+    public Task<ReportOutcome> AcknowledgeAsync(string procedure, Guid submissionId, string aktenzeichen, CancellationToken ct) =>
+        OnFreshStateAsync(() => AcknowledgeOnceAsync(procedure, submissionId, aktenzeichen, ct));
+
+    /// <summary>Records a status report and, unless it is a duplicate or outdated, acts on it.</summary>
+    public Task<ReportOutcome> ReportAsync(string procedure, ProcedureReport report, CancellationToken ct)
+    {
+        if (!CitizenStatus.Reportable.Contains(report.Status)) throw new ArgumentException($"'{report.Status}' is not a status a procedure reports.", nameof(report));
+        return OnFreshStateAsync(() => ReportOnceAsync(procedure, report, ct));
+    }
+
+    /// <summary>
+    /// Runs one recording on a fresh read of the ledger. The delivery consumer, an acknowledgement and reports about the
+    /// same case may write at once (the handover row, the steps that follow it): the one that writes second gets a
+    /// conflict and looks again, and then finds the work done or does what is left. Never answers "duplicate" for a
+    /// conflict it did not check.
+    /// </summary>
+    private async Task<ReportOutcome> OnFreshStateAsync(Func<Task<ReportOutcome>> once)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                return await once();
+            }
+            catch (DbUpdateException) when (attempt < 4)
+            {
+            }
+        }
+    }
+
+    private async Task<ReportOutcome> AcknowledgeOnceAsync(string procedure, Guid submissionId, string aktenzeichen, CancellationToken ct)
     {
         var handover = await HandoverAsync(procedure, submissionId, ct);
         if (handover is null) return ReportOutcome.UnknownCase;
@@ -52,24 +83,14 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
 
         var submission = await db.Submissions.FirstAsync(s => s.Id == submissionId, ct);
         var added = await CompleteHandoverAsync(db, progress, submission, handover, aktenzeichen, ct);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // The same acknowledgement, processed at the same time elsewhere, won.
-            return ReportOutcome.Duplicate;
-        }
+        await db.SaveChangesAsync(ct);
         await RequestAsync(bus, added, ct);
         await bus.Publish(new DeliveryCompleted(handover.Id, submission.Id, submission.Ars, handover.Target, aktenzeichen), ct);
         return ReportOutcome.Applied;
     }
 
-    /// <summary>Records a status report and, unless it is a duplicate or outdated, acts on it.</summary>
-    public async Task<ReportOutcome> ReportAsync(string procedure, ProcedureReport report, CancellationToken ct)
+    private async Task<ReportOutcome> ReportOnceAsync(string procedure, ProcedureReport report, CancellationToken ct)
     {
-        if (!CitizenStatus.Reportable.Contains(report.Status)) throw new ArgumentException($"'{report.Status}' is not a status a procedure reports.", nameof(report));
         var handover = await HandoverAsync(procedure, report.SubmissionId, ct);
         if (handover is null || handover.Status == DeliveryStatus.Failed
             || handover.Aktenzeichen is not null && handover.Aktenzeichen != report.Aktenzeichen)
@@ -80,7 +101,8 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
         var submission = await db.Submissions.FirstAsync(s => s.Id == report.SubmissionId, ct);
         var added = new List<TargetDelivery>();
         // A report before the acknowledgement (a callback overtaking the answer): it proves the case exists.
-        if (handover.Status != DeliveryStatus.Delivered)
+        var handedOverNow = handover.Status != DeliveryStatus.Delivered;
+        if (handedOverNow)
             added.AddRange(await CompleteHandoverAsync(db, progress, submission, handover, report.Aktenzeichen, ct));
 
         var lastApplied = await db.StatusReports
@@ -102,23 +124,21 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
             entry.DocumentBlob = SubmissionBlobs.Document(report.SubmissionId, procedure, report.Sequence);
             entry.DocumentName = document.FileName;
             entry.DocumentMimeType = document.MimeType;
-            await blobs.PutAsync(entry.DocumentBlob, document.Content, ct); // before the row: a row never points at nothing
+            // Before the row: a row never points at nothing. A second try writes the same bytes again.
+            if (document.Content.CanSeek) document.Content.Position = 0;
+            await blobs.PutAsync(entry.DocumentBlob, document.Content, ct);
         }
         db.StatusReports.Add(entry);
         if (entry.Applied) added.AddRange(await progress.ReportedAsync(db, submission, entry, report.Aktenzeichen, ct));
         else db.AddHistory(submission.Id, HistorySteps.ReportOutdated, procedure, $"{report.Status} #{report.Sequence}");
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            return ReportOutcome.Duplicate;
-        }
+        await db.SaveChangesAsync(ct);
+
         await RequestAsync(bus, added, ct);
-        logger.LogInformation("Procedure {Procedure} reported {Status} (#{Sequence}): {Outcome}", procedure, report.Status, report.Sequence,
-            entry.Applied ? ReportOutcome.Applied : ReportOutcome.Outdated);
-        return entry.Applied ? ReportOutcome.Applied : ReportOutcome.Outdated;
+        if (handedOverNow)
+            await bus.Publish(new DeliveryCompleted(handover.Id, submission.Id, submission.Ars, handover.Target, report.Aktenzeichen), ct);
+        var outcome = entry.Applied ? ReportOutcome.Applied : ReportOutcome.Outdated;
+        logger.LogInformation("Procedure {Procedure} reported {Status} (#{Sequence}): {Outcome}", procedure, report.Status, report.Sequence, outcome);
+        return outcome;
     }
 
     /// <summary>Marks the handover delivered with the procedure's Aktenzeichen and adds what follows (RECEIVED, DMS).</summary>

@@ -48,6 +48,16 @@ public sealed class DeliveryRequestedConsumer(
             logger.LogDebug("Delivery step {Step} waits for an earlier call to the same target", delivery.Step);
             return;
         }
+        // Claim the call: one consumer at a time makes it (a second request for the same delivery finds it claimed), and
+        // should this hub die during the call, the lease lets the ledger sweep request it again.
+        var now = DateTimeOffset.UtcNow;
+        var claimed = await db.Deliveries
+            .Where(d => d.Id == delivery.Id && d.Status == DeliveryStatus.Pending && d.UpdatedAt == delivery.UpdatedAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, d => d.Attempts + 1).SetProperty(d => d.UpdatedAt, now)
+                .SetProperty(d => d.NextAttemptAt, now + options.Value.Outbox.StaleAfter), ct);
+        if (claimed == 0) return;
+        await db.Entry(delivery).ReloadAsync(ct);
+
         using var activity = HubTelemetry.ActivitySource.StartActivity("deliver submission");
         activity?.SetTag("hub.submission_id", submission.Id);
         activity?.SetTag("hub.target", delivery.Target);
@@ -60,8 +70,6 @@ public sealed class DeliveryRequestedConsumer(
             reader, blobs, keys, options.Value.Limits.MaxXmlCharacters);
 
         var stopwatch = Stopwatch.StartNew();
-        delivery.Attempts++;
-        delivery.UpdatedAt = DateTimeOffset.UtcNow;
         DeliveryOutcome outcome;
         try
         {
@@ -70,59 +78,93 @@ public sealed class DeliveryRequestedConsumer(
         }
         catch (Exception e) when (e is PermanentDeliveryException or SubmissionProblemException)
         {
-            delivery.Status = DeliveryStatus.Failed;
-            delivery.LastError = e.Message;
-            db.AddHistory(submission.Id, HistorySteps.DeliveryFailed, delivery.Target, e.GetType().Name);
-            await db.SaveChangesAsync(CancellationToken.None);
+            var failed = await RecordAsync(delivery.Id, (d, s) =>
+            {
+                d.Status = DeliveryStatus.Failed;
+                d.LastError = e.Message;
+                d.UpdatedAt = DateTimeOffset.UtcNow;
+                db.AddHistory(s.Id, HistorySteps.DeliveryFailed, d.Target, e.GetType().Name);
+                return Task.FromResult<IReadOnlyList<TargetDelivery>>([]);
+            }, CancellationToken.None);
+            if (failed is null) return; // an acknowledgement or report settled it meanwhile
             HubTelemetry.DeliveryFailures.Add(1, new KeyValuePair<string, object?>("target", delivery.Target));
             logger.LogError("Delivery step {Step} failed permanently: {Reason}", delivery.Step, e.GetType().Name);
-            await RequestSuccessorAsync(context, delivery, CancellationToken.None);
+            await RequestSuccessorAsync(context, failed, CancellationToken.None);
             throw; // to the error queue, where operations can see and replay it
         }
         catch (Exception e) when (IsTransient(e) && !ct.IsCancellationRequested)
         {
             // The target is down or slow beyond the pipeline's retries: try again later with exponential backoff,
             // scheduled to survive restarts. The message is done.
-            await ScheduleRetryOrGiveUpAsync(context, submission, delivery, e);
+            await ScheduleRetryOrGiveUpAsync(context, delivery.Id, e);
             return;
         }
 
         IReadOnlyList<TargetDelivery> added = [];
-        if (outcome.AwaitingAcknowledgement)
+        var recorded = await RecordAsync(delivery.Id, async (d, s) =>
         {
-            delivery.Status = DeliveryStatus.AwaitingAcknowledgement;
-            delivery.Reference = outcome.Reference;
-            delivery.NextAttemptAt = null;
-            delivery.LastError = null;
-            db.AddHistory(submission.Id, HistorySteps.Placed, delivery.Target, outcome.Reference);
-        }
-        else if (delivery.Step == DeliverySteps.Handover && outcome.Aktenzeichen is { } aktenzeichen)
+            var at = DateTimeOffset.UtcNow;
+            d.Reference = outcome.Reference;
+            d.NextAttemptAt = null;
+            d.LastError = null;
+            d.UpdatedAt = at;
+            if (outcome.AwaitingAcknowledgement)
+            {
+                d.Status = DeliveryStatus.AwaitingAcknowledgement;
+                db.AddHistory(s.Id, HistorySteps.Placed, d.Target, outcome.Reference);
+                return [];
+            }
+            if (d.Step == DeliverySteps.Handover && outcome.Aktenzeichen is { } aktenzeichen)
+                return await ProcedureReports.CompleteHandoverAsync(db, progress, s, d, aktenzeichen, ct);
+            d.Status = DeliveryStatus.Delivered;
+            d.Aktenzeichen = outcome.Aktenzeichen;
+            d.DeliveredAt = at;
+            db.AddHistory(s.Id, HistorySteps.Delivered, d.Target, d.Step == DeliverySteps.Handover ? null : d.Step);
+            return [];
+        }, ct, list => added = list);
+        if (recorded is null)
         {
-            delivery.Reference = outcome.Reference;
-            added = await ProcedureReports.CompleteHandoverAsync(db, progress, submission, delivery, aktenzeichen, ct);
+            logger.LogDebug("Delivery step {Step} was settled meanwhile by an acknowledgement or report", delivery.Step);
+            return;
         }
-        else
-        {
-            var now = DateTimeOffset.UtcNow;
-            delivery.Status = DeliveryStatus.Delivered;
-            delivery.Aktenzeichen = outcome.Aktenzeichen;
-            delivery.Reference = outcome.Reference;
-            delivery.DeliveredAt = now;
-            delivery.NextAttemptAt = null;
-            delivery.LastError = null;
-            db.AddHistory(submission.Id, HistorySteps.Delivered, delivery.Target, delivery.Step == DeliverySteps.Handover ? null : delivery.Step);
-        }
-        await db.SaveChangesAsync(ct);
 
-        HubTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", delivery.Target));
-        HubTelemetry.DeliveryDuration.Record(stopwatch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("target", delivery.Target));
-        logger.LogInformation("Delivery step {Step} done: {Status}", delivery.Step, delivery.Status);
+        HubTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", recorded.Target));
+        HubTelemetry.DeliveryDuration.Record(stopwatch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("target", recorded.Target));
+        logger.LogInformation("Delivery step {Step} done: {Status}", recorded.Step, recorded.Status);
         await ProcedureReports.RequestAsync(context, added, ct);
-        if (delivery.Status == DeliveryStatus.Delivered)
+        if (recorded.Status == DeliveryStatus.Delivered)
         {
-            if (delivery.Step == DeliverySteps.Handover && delivery.Aktenzeichen is { } az)
-                await context.Publish(new DeliveryCompleted(delivery.Id, submission.Id, submission.Ars, delivery.Target, az), ct);
-            await RequestSuccessorAsync(context, delivery, ct);
+            if (recorded.Step == DeliverySteps.Handover && recorded.Aktenzeichen is { } az)
+                await context.Publish(new DeliveryCompleted(recorded.Id, submission.Id, submission.Ars, recorded.Target, az), ct);
+            await RequestSuccessorAsync(context, recorded, ct);
+        }
+    }
+
+    /// <summary>
+    /// Records what became of a call, on a fresh read of the delivery: an acknowledgement or a procedure's report may
+    /// have settled it while the call ran (then nothing is recorded and null returned), and a step that follows may have
+    /// been added by them at the same time (then the write conflicts and is done again on the new state).
+    /// </summary>
+    private async Task<TargetDelivery?> RecordAsync(Guid deliveryId, Func<TargetDelivery, Submission, Task<IReadOnlyList<TargetDelivery>>> apply,
+        CancellationToken ct, Action<IReadOnlyList<TargetDelivery>>? added = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var delivery = await db.Deliveries.FirstAsync(d => d.Id == deliveryId, ct);
+            if (delivery.Status != DeliveryStatus.Pending) return null;
+            var submission = await db.Submissions.FirstAsync(s => s.Id == delivery.SubmissionId, ct);
+            var list = await apply(delivery, submission);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                added?.Invoke(list);
+                return delivery;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                // Someone else wrote this delivery or one of the new steps first: look again.
+            }
         }
     }
 
@@ -148,28 +190,40 @@ public sealed class DeliveryRequestedConsumer(
             .Where(d => d.SubmissionId == submission.Id && d.Step == DeliverySteps.Handover && d.Aktenzeichen != null)
             .OrderBy(d => d.DeliveredAt).Select(d => d.Aktenzeichen).FirstOrDefaultAsync(ct);
 
-    private async Task ScheduleRetryOrGiveUpAsync(IPublishEndpoint bus, Submission submission, TargetDelivery delivery, Exception e)
+    private async Task ScheduleRetryOrGiveUpAsync(IPublishEndpoint bus, Guid deliveryId, Exception e)
     {
-        var policy = redelivery.PolicyFor(delivery);
-        var now = DateTimeOffset.UtcNow;
-        delivery.LastError = e.Message;
-        if (now - delivery.CreatedAt > policy.GiveUpAfter)
+        TimeSpan backoff = default;
+        var gaveUp = false;
+        var recorded = await RecordAsync(deliveryId, (d, s) =>
         {
-            delivery.Status = DeliveryStatus.Failed;
-            db.AddHistory(submission.Id, HistorySteps.DeliveryFailed, delivery.Target, $"gave up after {delivery.Attempts} attempts");
-            await db.SaveChangesAsync(CancellationToken.None);
-            HubTelemetry.DeliveryFailures.Add(1, new KeyValuePair<string, object?>("target", delivery.Target));
-            await RequestSuccessorAsync(bus, delivery, CancellationToken.None);
-            throw new PermanentDeliveryException($"{delivery.Target} did not take the call within {policy.GiveUpAfter}.");
+            var policy = redelivery.PolicyFor(d);
+            var now = DateTimeOffset.UtcNow;
+            d.LastError = e.Message;
+            d.UpdatedAt = now;
+            if (now - d.CreatedAt > policy.GiveUpAfter)
+            {
+                gaveUp = true;
+                d.Status = DeliveryStatus.Failed;
+                db.AddHistory(s.Id, HistorySteps.DeliveryFailed, d.Target, $"gave up after {d.Attempts} attempts");
+                return Task.FromResult<IReadOnlyList<TargetDelivery>>([]);
+            }
+            backoff = policy.BackoffAfter(d.Attempts);
+            // The target's own Retry-After wins when it asks for longer.
+            if (e is TransientDeliveryException { RetryAfter: { } retryAfter } && retryAfter > backoff) backoff = retryAfter;
+            d.NextAttemptAt = now + backoff;
+            db.AddHistory(s.Id, HistorySteps.DeliveryAttemptFailed, d.Target, e.GetType().Name);
+            return Task.FromResult<IReadOnlyList<TargetDelivery>>([]);
+        }, CancellationToken.None);
+        if (recorded is null) return; // settled meanwhile by an acknowledgement or report
+
+        if (gaveUp)
+        {
+            HubTelemetry.DeliveryFailures.Add(1, new KeyValuePair<string, object?>("target", recorded.Target));
+            await RequestSuccessorAsync(bus, recorded, CancellationToken.None);
+            throw new PermanentDeliveryException($"{recorded.Target} did not take the call within {redelivery.PolicyFor(recorded).GiveUpAfter}.");
         }
-        var backoff = policy.BackoffAfter(delivery.Attempts);
-        // The target's own Retry-After wins when it asks for longer.
-        if (e is TransientDeliveryException { RetryAfter: { } retryAfter } && retryAfter > backoff) backoff = retryAfter;
-        delivery.NextAttemptAt = now + backoff;
-        db.AddHistory(submission.Id, HistorySteps.DeliveryAttemptFailed, delivery.Target, e.GetType().Name);
-        await db.SaveChangesAsync(CancellationToken.None);
-        await redelivery.ScheduleAsync(delivery, delivery.NextAttemptAt.Value, CancellationToken.None);
-        logger.LogWarning("Delivery step {Step} attempt {Attempt} failed ({Reason}); next attempt in {Backoff}", delivery.Step, delivery.Attempts,
+        await redelivery.ScheduleAsync(recorded, recorded.NextAttemptAt!.Value, CancellationToken.None);
+        logger.LogWarning("Delivery step {Step} attempt {Attempt} failed ({Reason}); next attempt in {Backoff}", recorded.Step, recorded.Attempts,
             e.GetType().Name, backoff);
     }
 

@@ -37,6 +37,9 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.HasIndex(x => x.Aktenzeichen);
             e.HasIndex(x => new { x.Status, x.NextAttemptAt });
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(32);
+            // Optimistic concurrency: the consumer, an acknowledgement and a procedure's report may settle the same
+            // delivery at once; whoever writes second sees the conflict and looks again instead of overwriting.
+            e.Property(x => x.UpdatedAt).IsConcurrencyToken();
         });
         b.Entity<StatusReport>(e =>
         {

@@ -29,6 +29,8 @@ public sealed class FaultRecorder(HubDbContext db, ILogger<FaultRecorder> logger
         var exceptionType = fault.Exceptions.FirstOrDefault()?.ExceptionType ?? "unknown";
         var reason = $"{stage}: {exceptionType}";
         var now = DateTimeOffset.UtcNow;
+        // One transaction: whoever reads the ledger sees the fault and its history entry together.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Submissions.Where(s => s.Id == submissionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.ProcessingFault, reason).SetProperty(s => s.UpdatedAt, now), ct);
         if (deliveryId is { } id)
@@ -37,6 +39,7 @@ public sealed class FaultRecorder(HubDbContext db, ILogger<FaultRecorder> logger
                     .SetProperty(d => d.NextAttemptAt, (DateTimeOffset?)null), ct);
         db.AddHistory(submissionId, HistorySteps.Faulted, detail: reason);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         logger.LogError("A message about submission {SubmissionId} failed every retry and is in the error queue ({Reason})", submissionId, reason);
     }
 }
