@@ -201,10 +201,14 @@ public sealed class RedeliveryAcrossRestartTests(RestartableHubFixture hub) : IC
             ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: 250), HubFixture.DarmstadtSozialhilfe);
         var submissionId = outcome.SubmissionId!.Value;
 
-        var waiting = await WaitForAsync(hub.Factory, submissionId, d => d.Attempts >= 1 && d.NextAttemptAt is not null, TimeSpan.FromSeconds(30));
+        var waiting = await WaitForAsync(hub.Factory, submissionId, d => d.LastError is not null && d.NextAttemptAt is not null, TimeSpan.FromSeconds(30));
         waiting.Status.Should().Be(DeliveryStatus.Pending);
         var scheduler = await hub.Factory.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
-        (await scheduler.GetTrigger(QuartzRedelivery.TriggerKeyFor(waiting.Id))).Should().NotBeNull("the backoff is a trigger in Quartz's persistent store");
+        // The trigger is scheduled right after the ledger records the failed attempt.
+        ITrigger? trigger = null;
+        for (var i = 0; i < 50 && trigger is null; i++, await Task.Delay(100))
+            trigger = await scheduler.GetTrigger(QuartzRedelivery.TriggerKeyFor(waiting.Id));
+        trigger.Should().NotBeNull("the backoff is a trigger in Quartz's persistent store");
 
         var restarted = await hub.RestartAsync();
         hub.Simulators.Prosoz.Faults.EndOutage();

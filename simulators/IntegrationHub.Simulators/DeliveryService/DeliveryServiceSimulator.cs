@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using IntegrationHub.Simulators.Crypto;
 using IntegrationHub.Simulators.Procedures;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -128,7 +129,7 @@ public sealed class DeliveryServiceSimulator(TimeProvider time, ILogger<Delivery
 
     /// <summary>FIT-Connect's callback authentication: hex HMAC-SHA512 keyed with the secret over <c>{timestamp}.{body}</c>.</summary>
     public static string SignCallback(string secret, string timestamp, string body) =>
-        Convert.ToHexStringLower(HMACSHA512.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + "." + body)));
+        CallbackSignature.Sign(secret, long.Parse(timestamp, CultureInfo.InvariantCulture), Encoding.UTF8.GetBytes(body));
 
     /// <summary>Maps the simulator's endpoints under <see cref="Prefix"/>.</summary>
     public void Map(IEndpointRouteBuilder app) => DeliveryServiceEndpoints.Map(app, this);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Simulators.Crypto;
 using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Simulators.Procedures;
 using Microsoft.Extensions.Logging;
@@ -228,11 +229,7 @@ public sealed class ProsozCaseReports
     }
 
     /// <summary>FIT-Connect's callback signature: hex HMAC-SHA512 over "{timestamp}.{body}".</summary>
-    public static string Sign(string secret, long unixSeconds, byte[] body)
-    {
-        var prefix = Encoding.UTF8.GetBytes(unixSeconds.ToString(CultureInfo.InvariantCulture) + ".");
-        return Convert.ToHexStringLower(HMACSHA512.HashData(Encoding.UTF8.GetBytes(secret), prefix.Concat(body).ToArray()));
-    }
+    public static string Sign(string secret, long unixSeconds, byte[] body) => CallbackSignature.Sign(secret, unixSeconds, body);
 
     private void Append(string aktenzeichen, ChronicleEntry entry)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Hosting;
 using IntegrationHub.Intake.Callbacks;
 using IntegrationHub.Jose;
 using IntegrationHub.Problems;
@@ -38,7 +39,7 @@ public static class ProcedureCallbackApi
         if (!options.Value.Targets.TryGetValue(target, out var targetOptions) || string.IsNullOrEmpty(targetOptions.CallbackSecret))
             return ProblemResults.Problem(ProblemTypes.UnknownTarget, $"No target '{target}' takes callbacks here.");
 
-        var body = await ReadLimitedAsync(http.Request, MaxReportBytes, http.RequestAborted);
+        var body = http.Request.ContentLength > MaxReportBytes ? null : await BoundedBody.ReadAsync(http.Request.Body, MaxReportBytes, http.RequestAborted);
         if (body is null) return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A report may have at most {MaxReportBytes} bytes.");
         var verdict = authentication.Verify(targetOptions.CallbackSecret, http.Request.Headers[CallbackAuthentication.TimestampHeader],
             http.Request.Headers[CallbackAuthentication.SignatureHeader], body);
@@ -114,20 +115,6 @@ public static class ProcedureCallbackApi
 
     private static string? Str(JsonObject json, string name) =>
         json[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, int maxBytes, CancellationToken ct)
-    {
-        if (request.ContentLength > maxBytes) return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > maxBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     /// <summary>The hub's callback verifier, shared by every callback endpoint (one replay window).</summary>
     public static IServiceCollection AddCallbackAuthentication(this IServiceCollection services)

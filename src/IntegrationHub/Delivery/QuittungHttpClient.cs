@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.ExceptionServices;
+using IntegrationHub.Hosting;
 using IntegrationHub.Signing;
 using IntegrationHub.Validation;
 
@@ -73,7 +74,8 @@ public static class QuittungHttpClient
         if (response.IsSuccessStatusCode)
         {
             // The timeout covers the body too: a target that sends headers and then stalls must not hold a consumer.
-            var quittung = SafeXml.Load(await ReadLimitedAsync(response.Content, MaxQuittungBytes, ct), MaxQuittungBytes).DocumentElement!;
+            var quittung = SafeXml.Load(await BoundedBody.ReadAsync(response.Content, MaxQuittungBytes, ct)
+                ?? throw new PermanentDeliveryException("The target's Quittung exceeds the size limit."), MaxQuittungBytes).DocumentElement!;
             var result = BusinessRules.Path(quittung, "ergebnis");
             var aktenzeichen = BusinessRules.Path(quittung, "aktenzeichen");
             if (result != "ANGENOMMEN" || string.IsNullOrEmpty(aktenzeichen))
@@ -105,20 +107,6 @@ public static class QuittungHttpClient
     // A TaskCanceledException, as HttpClient's own timeout gives, so callers treat it as the transient failure it is.
     private static TaskCanceledException TimedOut(HandoverCall call, OperationCanceledException e) =>
         new($"{call.Target} made no progress within {call.Options.Timeout}.", new TimeoutException(e.Message, e));
-
-    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, long maxBytes, CancellationToken ct)
-    {
-        await using var body = await content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > maxBytes) throw new PermanentDeliveryException("The target's Quittung exceeds the size limit.");
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     public static bool IsPermanent(HttpStatusCode status) =>
         (int)status is >= 400 and < 500 && status is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests);

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
 using System.Xml.Linq;
 using IntegrationHub.Delivery;
-using System.Runtime.ExceptionServices;
+using IntegrationHub.Hosting;
 using IntegrationHub.Signing;
 using IntegrationHub.Validation;
 
@@ -45,7 +46,7 @@ public sealed class XtaMailboxClient(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(mailbox, $"v2/mailboxes/{Uri.EscapeDataString(mailbox.HubMailboxId)}/messages?status=open"));
         using var response = await SendAsync(request, target, mailbox, timeout, ct);
-        var list = SafeXml.Load(await ReadLimitedAsync(response.Content, MaxListBytes, ct), MaxListBytes);
+        var list = SafeXml.Load(await BoundedBody.ReadAsync(response.Content, MaxListBytes, ct) ?? throw TooLarge(MaxListBytes), MaxListBytes);
         var root = XElement.Parse(list.OuterXml);
         return root.Elements(Xta + "MessageMetaData").Select(m => new XtaListedMessage(
             (string?)m.Element(Xta + "MessageId") ?? string.Empty,
@@ -60,7 +61,7 @@ public sealed class XtaMailboxClient(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(mailbox, $"v2/mailboxes/{Uri.EscapeDataString(mailbox.HubMailboxId)}/messages/{Uri.EscapeDataString(messageId)}"));
         using var response = await SendAsync(request, target, mailbox, timeout, ct);
-        return await ReadLimitedAsync(response.Content, maxBytes, ct);
+        return await BoundedBody.ReadAsync(response.Content, maxBytes, ct) ?? throw TooLarge(maxBytes);
     }
 
     /// <summary>close: the hub has recorded the message.</summary>
@@ -115,18 +116,5 @@ public sealed class XtaMailboxClient(HttpClient http)
 
     private static Uri Url(XtaMailboxOptions mailbox, string relative) => new(new Uri(mailbox.BaseUrl.TrimEnd('/') + "/"), relative);
 
-    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, long maxBytes, CancellationToken ct)
-    {
-        if (content.Headers.ContentLength > maxBytes) throw new PermanentDeliveryException($"A mailbox message exceeds {maxBytes} bytes.");
-        await using var body = await content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > maxBytes) throw new PermanentDeliveryException($"A mailbox message exceeds {maxBytes} bytes.");
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
+    private static PermanentDeliveryException TooLarge(long maxBytes) => new($"A mailbox message exceeds {maxBytes} bytes.");
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Hosting;
 using IntegrationHub.Intake.Callbacks;
 using IntegrationHub.Jose;
 using IntegrationHub.Problems;
@@ -41,7 +42,7 @@ public static class DeliveryServiceCallbacks
             return ProblemResults.Problem(ProblemTypes.UnknownTarget, $"No delivery service '{service}' is configured.");
         if (http.Request.ContentLength > MaxBodyBytes)
             return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A callback may have at most {MaxBodyBytes} bytes.");
-        var body = await ReadLimitedAsync(http.Request.Body, http.RequestAborted);
+        var body = await BoundedBody.ReadAsync(http.Request.Body, MaxBodyBytes, http.RequestAborted);
         if (body is null)
             return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A callback may have at most {MaxBodyBytes} bytes.");
 
@@ -73,19 +74,6 @@ public static class DeliveryServiceCallbacks
             return ProblemResults.Problem(ProblemTypes.DestinationNotFound, $"Destination {destinationId} is not subscribed at '{service}'.");
         var key = keys.DestinationSigningKey(destinationId);
         return Results.Json(JsonWebKeys.ToPublicSigningJwk(key.Rsa, key.Kid));
-    }
-
-    private static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }
 
