@@ -64,6 +64,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
         hub.Simulators.Prosoz.CaseCountFor(submissionId).Should().Be(0);
         var trail = await TrailAsync(submissionId);
         trail.Should().Contain(HistorySteps.DeliveryFailed).And.NotContain(HistorySteps.DeliveryAttemptFailed).And.NotContain(HistorySteps.Delivered);
+        (await hub.TimelineAsync(submissionId)).CitizenTrail.Should().Equal([CitizenStatus.Submitted], "no procedure took the case");
     }
 
     [Fact]
@@ -84,6 +85,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
         {
             hub.Simulators.Prosoz.CaseCountFor(id).Should().Be(1);
             (await TrailAsync(id)).Count(s => s == HistorySteps.Delivered).Should().Be(1);
+            (await hub.TimelineAsync(id)).CitizenTrail.Should().Equal(CitizenStatus.Submitted, CitizenStatus.Received);
         }
     }
 

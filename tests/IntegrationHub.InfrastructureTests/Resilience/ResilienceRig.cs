@@ -55,6 +55,12 @@ public sealed class ResilienceRig : IAsyncDisposable
         settings["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString();
         foreach (var (key, value) in simulators.Marius.HubTargetSettings("marius", simulators.BaseAddress)) settings[key] = value;
         settings["Hub:Targets:marius:PollInterval"] = "00:00:01";
+        // The DMS and the postbox of the demo municipalities: the hub process makes every call of a case.
+        settings["Hub:Targets:dms:BaseUrl"] = new Uri(simulators.BaseAddress, "dms/").ToString();
+        settings["Hub:Targets:dms:ApiKey"] = simulators.Dms.ApiKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        settings["Hub:Targets:bundid:BaseUrl"] = new Uri(simulators.BaseAddress, "postbox/").ToString();
+        settings["Hub:Targets:bundid:IdentityProviderKey"] = simulators.Postbox.IdentityProvider.PublicKeyPem;
+        settings["Hub:Targets:bundid:IdentityProviderIssuer"] = simulators.Postbox.IdentityProvider.Issuer;
         settings["Hub:Senders:0:ClientId"] = ClientId;
         settings["Hub:Senders:0:SecretSha256"] = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(rig._secret)));
         for (var i = 0; i < Municipalities.Length; i++)
@@ -135,7 +141,7 @@ public sealed class ResilienceRig : IAsyncDisposable
 
     public HubDbContext LedgerContext() => new(new DbContextOptionsBuilder<HubDbContext>().UseNpgsql(Ledger).Options);
 
-    /// <summary>Waits until every submitted (not rejected) submission has all its deliveries finished.</summary>
+    /// <summary>Waits until every submitted (not rejected) submission is handed over and has all its other calls finished.</summary>
     public async Task<(List<Submission> Submissions, List<TargetDelivery> Deliveries)> WaitUntilAllDeliveredAsync(
         IReadOnlyCollection<Guid> mustBeDelivered, TimeSpan timeout, ITestOutputHelper output, params HubProcess[] hubs)
     {
@@ -145,7 +151,9 @@ public sealed class ResilienceRig : IAsyncDisposable
             await using var db = LedgerContext();
             var submissions = await db.Submissions.AsNoTracking().Where(s => s.Status != SubmissionStatus.Incomplete).ToListAsync();
             var deliveries = await db.Deliveries.AsNoTracking().ToListAsync();
-            var delivered = deliveries.Where(d => d.Status == DeliveryStatus.Delivered).Select(d => d.SubmissionId).ToHashSet();
+            var delivered = deliveries.GroupBy(d => d.SubmissionId)
+                .Where(g => g.Any(d => d.Step == DeliverySteps.Handover && d.Status == DeliveryStatus.Delivered) && g.All(d => d.IsFinal))
+                .Select(g => g.Key).ToHashSet();
             var open = submissions.Count(s => s.Status != SubmissionStatus.Rejected && !delivered.Contains(s.Id));
             if (open == 0 && mustBeDelivered.All(delivered.Contains)) return (submissions, deliveries);
             if (DateTime.UtcNow > deadline)
@@ -176,7 +184,7 @@ public sealed class ResilienceRig : IAsyncDisposable
         }
     }
 
-    /// <summary>The ledger and the simulators agree: one case per submission, with the ledger's Aktenzeichen.</summary>
+    /// <summary>The ledger and the simulators agree: one case per submission, with the ledger's Aktenzeichen, and every call made once.</summary>
     public void AssertExactlyOnce(List<Submission> submissions, List<TargetDelivery> deliveries, IEnumerable<Guid> confirmed)
     {
         var accepted = submissions.Where(s => s.Status == SubmissionStatus.Accepted).ToList();
@@ -184,12 +192,10 @@ public sealed class ResilienceRig : IAsyncDisposable
         var cases = Simulators.Prosoz.Cases.Concat(Simulators.Marius.Cases).ToList();
         cases.GroupBy(c => c.SubmissionId).Where(g => g.Count() > 1).Should().BeEmpty("no submission may create a second case");
         cases.Should().HaveCount(accepted.Count, "every accepted submission created exactly one case");
-        foreach (var d in deliveries)
-        {
-            d.Status.Should().Be(DeliveryStatus.Delivered);
+        deliveries.Should().OnlyContain(d => d.Status == DeliveryStatus.Delivered);
+        foreach (var d in deliveries.Where(d => d.Step == DeliverySteps.Handover))
             cases.Single(c => c.SubmissionId == d.SubmissionId).Aktenzeichen.Should().Be(d.Aktenzeichen);
-        }
-        deliveries.GroupBy(d => (d.SubmissionId, d.Target)).Should().OnlyContain(g => g.Count() == 1);
+        deliveries.GroupBy(d => (d.SubmissionId, d.Target, d.Step)).Should().OnlyContain(g => g.Count() == 1);
     }
 
     public async ValueTask DisposeAsync()

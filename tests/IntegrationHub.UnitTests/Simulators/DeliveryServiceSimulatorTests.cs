@@ -93,6 +93,8 @@ public sealed class DeliveryServiceSimulatorTests(RsaKeysFixture keys) : IClassF
         announced["submissionId"]!.GetValue<string>().Should().Be(outcome.SubmissionId.ToString());
         announced["caseId"]!.GetValue<string>().Should().Be(outcome.CaseId.ToString());
         announced["destinationId"]!.GetValue<string>().Should().Be(_destination.ToString());
+        // The simulator records the callback once the receiver's answer is back, a moment after the receiver saw it.
+        for (var i = 0; i < 50 && Sim.Callbacks.Count == 0; i++) await Task.Delay(100);
         Sim.Callbacks.Should().ContainSingle().Which.StatusCode.Should().Be(200);
     }
 
