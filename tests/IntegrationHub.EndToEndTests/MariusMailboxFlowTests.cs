@@ -48,7 +48,7 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
         var placed = hub.Simulators.Mailbox.Messages(MariusSimulator.ProcedureMailboxId).Where(m => m.MessageId.StartsWith(delivery.Reference!, StringComparison.Ordinal)).ToList();
         placed.Select(m => m.Metadata.MessageType).Should().BeEquivalentTo(["anlage", "fall.uebergabe.0001"]);
         placed.Should().OnlyContain(m => m.Status == XtaMessageStatus.Closed);
-        (await WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed))!
+        (await HubFixture.WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed))!
             .Status.Should().Be(XtaMessageStatus.Closed, "the hub closes the acknowledgement once it is recorded");
     }
 
@@ -60,7 +60,7 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
         await hub.Simulators.Marius.ReportAsync(aktenzeichen, CitizenStatus.Processing);
         await hub.Simulators.Marius.ReportAsync(aktenzeichen, CitizenStatus.Completed);
 
-        var submission = await WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId)),
+        var submission = await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId)),
             s => s.CitizenStatus == CitizenStatus.Completed);
         submission.CitizenStatus.Should().Be(CitizenStatus.Completed);
         var reports = await hub.InLedgerAsync(db => db.StatusReports.AsNoTracking().Where(r => r.SubmissionId == submissionId).OrderBy(r => r.Sequence).ToListAsync());
@@ -79,7 +79,7 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
 
         await hub.Simulators.Marius.ReportAsync(aktenzeichen, CitizenStatus.ActionRequired, deadline);
 
-        var submission = await WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId)),
+        var submission = await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId)),
             s => s.CitizenStatus == CitizenStatus.ActionRequired);
         submission.CitizenStatus.Should().Be(CitizenStatus.ActionRequired);
         var report = await hub.InLedgerAsync(db => db.StatusReports.AsNoTracking().SingleAsync(r => r.SubmissionId == submissionId));
@@ -93,13 +93,13 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
         var (submissionId, aktenzeichen) = await DeliveredWohngeldAsync(404);
         var delivery = await hub.InLedgerAsync(db => db.Deliveries.AsNoTracking().SingleAsync(d => d.SubmissionId == submissionId && d.Target == "marius"));
         var answer = AnswerTo(delivery.Reference!)!;
-        await WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed);
+        await HubFixture.WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed);
 
         // The procedure's mailbox hands the handover out again (a lost close), and the hub's hands out the acknowledgement again.
         hub.Simulators.Mailbox.Reopen(delivery.Reference!).Should().BeTrue();
         await hub.Simulators.Marius.PullNowAsync();
         hub.Simulators.Mailbox.Reopen(answer.MessageId).Should().BeTrue();
-        await WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed);
+        await HubFixture.WaitForAsync(() => Task.FromResult(AnswerTo(delivery.Reference!)), m => m?.Status == XtaMessageStatus.Closed);
 
         hub.Simulators.Marius.CaseCountFor(submissionId).Should().Be(1);
         hub.Simulators.Marius.Calls.Should().Contain(c => c.SubmissionId == submissionId && c.Duplicate);
@@ -150,15 +150,4 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
     private Task<List<string>> HistoryAsync(Guid submissionId) =>
         hub.InLedgerAsync(db => db.History.Where(h => h.SubmissionId == submissionId && (h.Target == null || h.Target == "marius"))
             .OrderBy(h => h.Id).Select(h => h.Step).ToListAsync());
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> until)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (until(value) || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(100);
-        }
-    }
 }

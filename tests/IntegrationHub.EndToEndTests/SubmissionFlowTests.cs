@@ -208,26 +208,15 @@ public sealed class SubmissionFlowTests(HubFixture hub)
 
         var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
         deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Which.Status.Should().Be(DeliveryStatus.Failed);
-        var submission = await WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.SingleAsync(s => s.Id == submissionId)),
+        var submission = await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.SingleAsync(s => s.Id == submissionId)),
             s => s.ProcessingFault is not null);
         submission.ProcessingFault.Should().Be("delivery: IntegrationHub.Delivery.PermanentDeliveryException");
         (await hub.InLedgerAsync(db => db.History.Where(h => h.SubmissionId == submissionId).Select(h => h.Step).ToListAsync()))
             .Should().Contain([HistorySteps.DeliveryFailed, HistorySteps.Faulted]);
         hub.Simulators.Marius.CaseCountFor(submissionId).Should().Be(0);
         if (HubFixture.OnServers) // the management API's counts lag a few seconds behind
-            (await WaitForAsync(() => TestServers.QueueDepthsAsync(hub.VirtualHost!), q => q.GetValueOrDefault("submission-delivery_error") >= 1))
+            (await HubFixture.WaitForAsync(() => TestServers.QueueDepthsAsync(hub.VirtualHost!), q => q.GetValueOrDefault("submission-delivery_error") >= 1))
                 .Should().Contain(new KeyValuePair<string, long>("submission-delivery_error", 1));
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> until)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var value = await read();
-            if (until(value) || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(100);
-        }
     }
 
     private async Task<System.Security.Cryptography.RSA> HubSigningKeyAsync()

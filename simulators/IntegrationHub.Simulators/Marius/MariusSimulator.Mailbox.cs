@@ -272,28 +272,10 @@ public sealed partial class MariusSimulator
         var kind = problem?["type"]?.GetValue<string>() ?? "unknown";
         var title = problem?["title"]?.GetValue<string>() ?? "refused";
         var author = root.Element(fall + "nachrichtenkopf")?.Element(ihc + "autor");
-        return new XDocument(new XElement(
-            fall + XoevNames.FallQuittung,
-            new XAttribute(XNamespace.Xmlns + "fall", fall),
-            new XAttribute(XNamespace.Xmlns + "ihc", ihc),
-            new XElement(
-                fall + "nachrichtenkopf",
-                new XElement(ihc + "nachrichtUUID", Guid.NewGuid().ToString()),
-                Code(ihc + "nachrichtentyp", XoevNames.NachrichtentypList, XoevNames.FallQuittung),
-                new XElement(ihc + "erstellungszeitpunkt", Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
-                new XElement(ihc + "autor", Code(ihc + "verzeichnisdienst", XoevNames.VerzeichnisdienstList, "FACHVERFAHREN"),
-                    new XElement(ihc + "kennung", ReceiptAuthor.Kennung), new XElement(ihc + "name", ReceiptAuthor.Name)),
-                new XElement(ihc + "leser", Code(ihc + "verzeichnisdienst", XoevNames.VerzeichnisdienstList, "ARS"),
-                    new XElement(ihc + "kennung", author?.Element(ihc + "kennung")?.Value ?? string.Empty),
-                    new XElement(ihc + "name", author?.Element(ihc + "name")?.Value ?? string.Empty))),
-            new XElement(fall + "bezugNachrichtUUID", bezug.ToString()),
-            new XElement(fall + "submissionId", submission.ToString()),
+        return new XDocument(Quittung(Time.GetUtcNow(), bezug, submission, author,
             new XElement(fall + "ergebnis", "ABGELEHNT"),
             new XElement(fall + "fehler", new XElement(fall + "code", kind), new XElement(fall + "text", title))));
     }
-
-    private static XElement Code(XName name, string listUri, string code) =>
-        new(name, new XAttribute("listURI", listUri), new XAttribute("listVersionID", "1.0"), new XElement(XoevNames.Ihc + "code", code));
 
     private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 

@@ -497,14 +497,31 @@ public abstract partial class FachverfahrenSimulator
 
     private byte[] BuildReceipt(DateTimeOffset now, Guid bezugNachrichtUuid, Guid submissionId, string aktenzeichen, XElement handoverAuthor)
     {
+        var root = Quittung(now, bezugNachrichtUuid, submissionId, handoverAuthor,
+            new XElement(XoevNames.Fall + "ergebnis", "ANGENOMMEN"),
+            new XElement(XoevNames.Fall + "aktenzeichen", aktenzeichen));
+
+        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true };
+        using var stream = new MemoryStream();
+        using (var writer = XmlWriter.Create(stream, settings))
+        {
+            new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(writer);
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// A fall.quittung.0002 about a handover: from this procedure to the handover's author, referring to the handover's
+    /// message and submission, followed by <paramref name="result"/> (ergebnis and aktenzeichen, or ergebnis and fehler).
+    /// </summary>
+    protected XElement Quittung(DateTimeOffset now, Guid bezugNachrichtUuid, Guid submissionId, XElement? handoverAuthor, params XElement[] result)
+    {
         var ihc = XoevNames.Ihc;
         var fall = XoevNames.Fall;
         var (kennung, name) = ReceiptAuthor;
-        var leserKennung = handoverAuthor.Element(ihc + "kennung")?.Value ?? string.Empty;
-        var leserName = handoverAuthor.Element(ihc + "name")?.Value ?? string.Empty;
-        var leserVerzeichnis = handoverAuthor.Element(ihc + "verzeichnisdienst")?.Element(ihc + "code")?.Value ?? "ARS";
-
-        var root = new XElement(
+        var leserVerzeichnis = handoverAuthor?.Element(ihc + "verzeichnisdienst")?.Element(ihc + "code")?.Value ?? "ARS";
+        return new XElement(
             fall + XoevNames.FallQuittung,
             new XAttribute(XNamespace.Xmlns + "fall", fall),
             new XAttribute(XNamespace.Xmlns + "ihc", ihc),
@@ -521,24 +538,14 @@ public abstract partial class FachverfahrenSimulator
                 new XElement(
                     ihc + "leser",
                     Code(ihc + "verzeichnisdienst", XoevNames.VerzeichnisdienstList, leserVerzeichnis),
-                    new XElement(ihc + "kennung", leserKennung),
-                    new XElement(ihc + "name", leserName))),
+                    new XElement(ihc + "kennung", handoverAuthor?.Element(ihc + "kennung")?.Value ?? string.Empty),
+                    new XElement(ihc + "name", handoverAuthor?.Element(ihc + "name")?.Value ?? string.Empty))),
             new XElement(fall + "bezugNachrichtUUID", bezugNachrichtUuid.ToString()),
             new XElement(fall + "submissionId", submissionId.ToString()),
-            new XElement(fall + "ergebnis", "ANGENOMMEN"),
-            new XElement(fall + "aktenzeichen", aktenzeichen));
-
-        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true };
-        using var stream = new MemoryStream();
-        using (var writer = XmlWriter.Create(stream, settings))
-        {
-            new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(writer);
-        }
-
-        return stream.ToArray();
+            result);
     }
 
-    private static XElement Code(XName name, string listUri, string code) =>
+    protected static XElement Code(XName name, string listUri, string code) =>
         new(
             name,
             new XAttribute("listURI", listUri),

@@ -95,6 +95,18 @@ public class HubFixture : IAsyncLifetime
 
     public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
 
+    /// <summary>Reads until <paramref name="until"/> holds or 30 s have passed; returns the last value read.</summary>
+    public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> until)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var value = await read();
+            if (until(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The submission's timeline from the ledger.</summary>
     public Task<CaseTimeline> TimelineAsync(Guid submissionId) => InLedgerAsync(async db => (await CaseTimeline.LoadAsync(db, submissionId))!);
 
