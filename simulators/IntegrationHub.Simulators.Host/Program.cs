@@ -53,6 +53,26 @@ if (configuration["Simulators:Mailbox:ProcedureCertificateFile"] is { Length: > 
     Console.WriteLine($"Wrote the Marius-like procedure's signing certificate to {certificateFile}");
 }
 
+// The BundID identity provider signs the citizens' identification reports; the hub trusts the key published here.
+if (configuration["Simulators:Postbox:IdentityProviderKeyFile"] is { Length: > 0 } identityProviderFile)
+{
+    File.WriteAllText(identityProviderFile, server.Postbox.IdentityProvider.PublicKeyPem);
+    Console.WriteLine($"Wrote the BundID identity provider's public key to {identityProviderFile}");
+}
+
+// The Prosoz-like procedure reports status and Bescheid to the hub's callback endpoint, authenticated with the shared secret.
+if (configuration["Simulators:Prosoz:CallbackUrl"] is { Length: > 0 } callbackUrl)
+{
+    var secret = configuration["Simulators:Prosoz:CallbackSecret"]
+        ?? throw new InvalidOperationException("Simulators:Prosoz:CallbackSecret is required with a CallbackUrl.");
+    server.Prosoz.Reports.ConfigureCallbacks(new HttpClient(), new Uri(callbackUrl), secret);
+}
+
+// Both procedures decide every case they get (PROCESSING, then COMPLETED with a Bescheid) when told to.
+server.Prosoz.Reports.AutoDecide = configuration.GetValue("Simulators:AutoDecide", false);
+server.Marius.AutoDecide = configuration.GetValue("Simulators:AutoDecide", false);
+if (configuration["Simulators:Dms:ApiKey"] is { Length: > 0 } dmsKey) server.Dms.ApiKey = dmsKey;
+
 foreach (var address in server.Addresses)
 {
     Console.WriteLine($"Simulators listening on {address}");
@@ -61,6 +81,8 @@ foreach (var address in server.Addresses)
 Console.WriteLine($"  Prosoz: POST/GET {ProsozSimulator.Path}, POST /{ProsozSimulator.SimulatorName}/_faults, GET /{ProsozSimulator.SimulatorName}/_calls");
 Console.WriteLine($"  Marius: POST/GET {MariusSimulator.Path}, POST /{MariusSimulator.SimulatorName}/_faults, GET /{MariusSimulator.SimulatorName}/_calls");
 Console.WriteLine($"  XTA mailbox service: {XtaMailboxSimulator.Prefix}/messages/{{id}} (send), {XtaMailboxSimulator.Prefix}/mailboxes/{{id}}/messages (list, get, close)");
+Console.WriteLine("  DMS: /dms/r/{repositoryId} (d.3-like), /dms/xdomea/nachrichten; BundID postbox: /postbox/api/v1; FIT-Connect delivery service: /fitconnect/");
+Console.WriteLine("  Faults at run time: GET /_faults, POST/DELETE /_faults/{prosoz|marius|dms|postbox|fitconnect}");
 Console.WriteLine("Press Ctrl+C to stop.");
 
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

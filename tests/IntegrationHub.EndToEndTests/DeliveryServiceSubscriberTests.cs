@@ -155,8 +155,10 @@ public sealed class DeliveryServiceSubscriberTests(DeliveryServiceHubFixture hub
         var results = await Task.WhenAll(PickUpAsync(), PickUpAsync());
         var again = await PickUpAsync();
 
-        results.Count(r => r).Should().Be(1, "one of two simultaneous pickups stores the submission, the other changes nothing");
+        // A pickup job woken by an earlier test's callback may be a third racer: at most one of ours stores it.
+        results.Count(r => r).Should().BeLessThanOrEqualTo(1, "of simultaneous pickups one stores the submission, the others change nothing");
         again.Should().BeFalse();
+        (await hub.InLedgerAsync(db => db.Submissions.CountAsync(s => s.Id == offered.SubmissionId))).Should().Be(1);
         var (submission, _) = await hub.WaitUntilHandedOverAsync(offered.SubmissionId, "prosoz");
         submission.Status.Should().Be(SubmissionStatus.Accepted, "the stored parts are whole: it decrypts and validates");
         (await hub.InLedgerAsync(db => db.SubmissionAttachments.CountAsync(a => a.SubmissionId == offered.SubmissionId))).Should().Be(1);

@@ -50,7 +50,7 @@ public sealed class DockerComposeTests
             RedirectStandardError = true,
             WorkingDirectory = Root,
         };
-        foreach (var secret in new[] { "HUB_MASTER_KEY", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "AZURE_STORAGE_KEY", "XTA_HUB_KEY" })
+        foreach (var secret in new[] { "HUB_MASTER_KEY", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "AZURE_STORAGE_KEY", "XTA_HUB_KEY", "PROSOZ_CALLBACK_SECRET", "DMS_API_KEY" })
             if (withSecrets) start.Environment[secret] = "test-value";
             else start.Environment.Remove(secret);
         Process process;

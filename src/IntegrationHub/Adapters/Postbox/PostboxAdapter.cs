@@ -59,7 +59,11 @@ public sealed class PostboxAdapter(HttpClient http, TimeProvider time, ILogger<P
     private static IdentityProviderTrust TrustOf(PostboxOptions options) =>
         string.IsNullOrWhiteSpace(options.IdentityProviderKey)
             ? IdentityProviderTrust.None
-            : Trusts.GetOrAdd((options.IdentityProviderKey, options.IdentityProviderIssuer), k => IdentityProviderTrust.FromPem(k.Pem, k.Issuer));
+            : Trusts.GetOrAdd((options.IdentityProviderKey, options.IdentityProviderIssuer), k => IdentityProviderTrust.FromPem(PemOrFile(k.Pem), k.Issuer));
+
+    // The key as PEM text, or the path of a PEM file (e.g. one the identity provider publishes into a shared volume).
+    private static string PemOrFile(string value) =>
+        value.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal) ? value : File.ReadAllText(value);
 
     private static async Task<PostboxDocument?> DocumentAsync(DeliveryCall call, CancellationToken ct)
     {
