@@ -15,6 +15,8 @@ public static class XoevSchemas
     public const string FallNamespace = "urn:integrationhub:xoev:fall:1.0";
     /// <summary>The FIM-shaped Wohngeld application a Wohngeld procedure on the mailbox receives (ih-wohngeld-fim-1.0.xsd).</summary>
     public const string WohngeldFimNamespace = "urn:integrationhub:xoev:wohngeldfim:1.0";
+    /// <summary>Evidence lookups between authorities (once-only): request, response, refusal (ih-nachweis-1.0.xsd).</summary>
+    public const string NachweisNamespace = "urn:integrationhub:xoev:nachweis:1.0";
     public const string XmlDsigNamespace = "http://www.w3.org/2000/09/xmldsig#";
 
     /// <summary>Root element names; also the value of nachrichtenkopf/nachrichtentyp/code of each message.</summary>
@@ -23,6 +25,9 @@ public static class XoevSchemas
     public const string FallUebergabeElement = "fall.uebergabe.0001";
     public const string FallQuittungElement = "fall.quittung.0002";
     public const string WohngeldFimErstantragElement = "wohngeldfim.erstantrag.0001";
+    public const string NachweisAnfrageElement = "nachweis.anfrage.0001";
+    public const string NachweisAntwortElement = "nachweis.antwort.0002";
+    public const string NachweisAblehnungElement = "nachweis.ablehnung.0003";
 
     /// <summary>Code list of nachrichtentyp (listURI / listVersionID attributes of the code).</summary>
     public const string NachrichtentypListUri = "urn:integrationhub:xoev:codeliste:nachrichtentyp";
@@ -55,6 +60,9 @@ public static class XoevSchemas
         [new XmlQualifiedName(FallUebergabeElement, FallNamespace)] = typeof(Xoev.Fall.FallUebergabe0001),
         [new XmlQualifiedName(FallQuittungElement, FallNamespace)] = typeof(Xoev.Fall.FallQuittung0002),
         [new XmlQualifiedName(WohngeldFimErstantragElement, WohngeldFimNamespace)] = typeof(Xoev.Wohngeldfim.WohngeldfimErstantrag0001),
+        [new XmlQualifiedName(NachweisAnfrageElement, NachweisNamespace)] = typeof(Xoev.Nachweis.NachweisAnfrage0001),
+        [new XmlQualifiedName(NachweisAntwortElement, NachweisNamespace)] = typeof(Xoev.Nachweis.NachweisAntwort0002),
+        [new XmlQualifiedName(NachweisAblehnungElement, NachweisNamespace)] = typeof(Xoev.Nachweis.NachweisAblehnung0003),
     };
 
     /// <summary>File names of the embedded schemas (e.g. <c>ih-common-1.0.xsd</c>).</summary>
@@ -132,7 +140,7 @@ public static class XoevSchemas
         return Validate(stream);
     }
 
-    /// <summary>Conventional prefixes for XmlSerializer output (ihc, wg, sh, fall, wgf, ds).</summary>
+    /// <summary>Conventional prefixes for XmlSerializer output (ihc, wg, sh, fall, wgf, nw, ds).</summary>
     public static XmlSerializerNamespaces CreateSerializerNamespaces()
     {
         var namespaces = new XmlSerializerNamespaces();
@@ -141,6 +149,7 @@ public static class XoevSchemas
         namespaces.Add("sh", SozialhilfeNamespace);
         namespaces.Add("fall", FallNamespace);
         namespaces.Add("wgf", WohngeldFimNamespace);
+        namespaces.Add("nw", NachweisNamespace);
         namespaces.Add("ds", XmlDsigNamespace);
         return namespaces;
     }

@@ -17,7 +17,7 @@ public class XoevSchemasTests
             set.GlobalElements.Contains(root).Should().BeTrue(root.ToString());
         }
 
-        set.Schemas().Count.Should().Be(5);
+        set.Schemas().Count.Should().Be(6);
     }
 
     [Fact]
@@ -38,6 +38,7 @@ public class XoevSchemasTests
         XoevSchemas.WohngeldSchemaUri.Should().Be("urn:integrationhub:xoev:wohngeld:1.0");
         XoevSchemas.SozialhilfeSchemaUri.Should().Be("urn:integrationhub:xoev:sozialhilfe:1.0");
         XoevSchemas.FallSchemaUri.Should().Be("urn:integrationhub:xoev:fall:1.0");
+        XoevSchemas.NachweisNamespace.Should().Be("urn:integrationhub:xoev:nachweis:1.0");
         XoevSchemas.SubmissionSchemaMimeType.Should().Be("application/xml");
 
         foreach (var (name, type) in XoevSchemas.RootTypes)
