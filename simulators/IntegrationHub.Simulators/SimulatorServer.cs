@@ -1,6 +1,7 @@
 using System.Net;
 using IntegrationHub.Simulators.DeliveryService;
 using IntegrationHub.Simulators.Dms;
+using IntegrationHub.Simulators.Evidence;
 using IntegrationHub.Simulators.Mailbox;
 using IntegrationHub.Simulators.Marius;
 using IntegrationHub.Simulators.Postbox;
@@ -59,6 +60,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         Dms = app.Services.GetRequiredService<DmsSimulator>();
         Postbox = app.Services.GetRequiredService<PostboxSimulator>();
         DeliveryService = app.Services.GetRequiredService<DeliveryServiceSimulator>();
+        Evidence = app.Services.GetRequiredService<EvidenceProviderSimulator>();
     }
 
     /// <summary>The first address the server listens on, ending with a slash.</summary>
@@ -84,6 +86,9 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     /// <summary>The FIT-Connect delivery service.</summary>
     public DeliveryServiceSimulator DeliveryService { get; }
+
+    /// <summary>The evidence providers (Melderegister, Ausländerbehörde, Sozialamt, Rentenregister) for once-only lookups.</summary>
+    public EvidenceProviderSimulator Evidence { get; }
 
     public static async Task<SimulatorServer> StartAsync(SimulatorServerOptions? options = null, CancellationToken ct = default)
     {
@@ -114,6 +119,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         builder.Services.AddSingleton<DmsSimulator>();
         builder.Services.AddSingleton<PostboxSimulator>();
         builder.Services.AddSingleton<DeliveryServiceSimulator>();
+        builder.Services.AddSingleton<EvidenceProviderSimulator>();
         var app = builder.Build();
 
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
@@ -124,7 +130,8 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapProcedure(prosoz);
         app.MapProcedure(marius);
-        app.MapFaultCommands(new Dictionary<string, FaultInjection>
+        var evidence = app.Services.GetRequiredService<EvidenceProviderSimulator>();
+        app.MapFaultCommands(new Dictionary<string, FaultInjection>(evidence.FaultTargets)
         {
             [prosoz.Name] = prosoz.Faults,
             [marius.Name] = marius.Faults,
@@ -136,6 +143,7 @@ public sealed class SimulatorServer : IAsyncDisposable
         app.Services.GetRequiredService<DmsSimulator>().Map(app);
         app.Services.GetRequiredService<PostboxSimulator>().Map(app);
         app.Services.GetRequiredService<DeliveryServiceSimulator>().Map(app);
+        evidence.Map(app);
 
         try
         {
