@@ -8,7 +8,8 @@ namespace IntegrationHub.OnceOnly.Protocol;
 /// A person's pseudonym in the access protocol: "p-" + lower-case hex HMAC-SHA256, keyed with the protocol key, over
 /// "idnr:" + the IDNr (11 digits, spaces removed) when there is one, else over
 /// "name:" + Familienname + "|" + Vorname + "|" + Geburtsdatum (yyyy-MM-dd), names in Unicode NFC, trimmed, inner
-/// whitespace collapsed to one space, upper-cased invariantly. Without the key, nobody can tell whose entries these are.
+/// whitespace collapsed to one space, upper-cased invariantly (letters keep their identity: "ı" does not become "I").
+/// Without the key, nobody can tell whose entries these are.
 /// </summary>
 public sealed class PersonPseudonyms(byte[] key)
 {
