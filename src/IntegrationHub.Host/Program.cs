@@ -1,5 +1,6 @@
 using IntegrationHub.Hosting;
 using IntegrationHub.Host.Demo;
+using IntegrationHub.OnceOnly.Protocol;
 using Serilog;
 using Serilog.Formatting.Json;
 
@@ -15,9 +16,11 @@ if (args.FirstOrDefault() == "healthcheck")
 
 // "migrate" applies the ledger's schema scripts and exits (for deployments with Hub:Ledger:MigrateOnStart=false).
 var migrateOnly = args.FirstOrDefault() == "migrate";
+// "protocol verify" checks the access protocol's hash chain in the configured ledger: exit 0 intact, 1 broken, 2 unreadable.
+var verifyProtocol = args is ["protocol", "verify", ..];
 var demo = args.Contains("--demo");
 var exitAfterDemo = args.Contains("--exit");
-var builder = WebApplication.CreateBuilder(args.Where(a => a is not ("--demo" or "--exit" or "migrate")).ToArray());
+var builder = WebApplication.CreateBuilder((verifyProtocol ? args[2..] : args).Where(a => a is not ("--demo" or "--exit" or "migrate")).ToArray());
 
 var logging = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
 logging = builder.Configuration["Logging:Format"] == "json"
@@ -36,6 +39,7 @@ if (migrateOnly)
     Console.WriteLine("The ledger schema is up to date.");
     return 0;
 }
+if (verifyProtocol) return await app.Services.VerifyAccessProtocolAsync(Console.Out);
 app.MapIntegrationHub();
 await app.InitializeIntegrationHubAsync();
 

@@ -9,6 +9,7 @@ using IntegrationHub.Intake;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.OnceOnly.Protocol;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -49,6 +50,7 @@ public static class IntegrationHubExtensions
         services.AddSingleton<CaseProgress>();
         services.AddScoped<ProcedureReports>();
         services.AddCallbackAuthentication();
+        services.AddAccessProtocol(configuration);
 
         services.AddTargetAdapters();
         services.AddDeliveryResilience(configuration, hub);
@@ -130,6 +132,7 @@ public static class IntegrationHubExtensions
         app.MapSubmissionApi();
         app.MapProcedureCallbacks();
         app.MapFitConnectSubscriber();
+        app.MapAccessProtocol();
         return app;
     }
 }

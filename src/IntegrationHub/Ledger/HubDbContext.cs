@@ -1,3 +1,4 @@
+using IntegrationHub.OnceOnly.Protocol;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Ledger;
@@ -10,6 +11,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<TargetDelivery> Deliveries => Set<TargetDelivery>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
     public DbSet<StatusReport> StatusReports => Set<StatusReport>();
+    public DbSet<AccessProtocolRecord> AccessProtocol => Set<AccessProtocolRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -52,6 +54,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.HasIndex(x => x.CaseId);
             e.HasIndex(x => new { x.SubmissionId, x.EventUri }).IsUnique();
         });
+        b.Entity<AccessProtocolRecord>(AccessProtocolRecord.Configure);
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.
         if (Database.IsSqlite())

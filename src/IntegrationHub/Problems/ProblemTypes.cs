@@ -50,6 +50,9 @@ public static class ProblemTypes
     public static readonly ProblemType ServiceMismatch = new("service-mismatch", "The metadata's service differs from the submission's service", 422);
     public static readonly ProblemType MunicipalityMismatch = new("municipality-mismatch", "The application addresses another municipality than the destination's", 422);
     public static readonly ProblemType BusinessRuleViolated = new("business-rule-violated", "The application violates a business rule", 422);
+
+    // Access protocol (Datenschutzcockpit)
+    public static readonly ProblemType PersonReferenceInvalid = new("person-reference-invalid", "The person needs an IDNr (11 digits) or Familienname, Vorname and Geburtsdatum", 400);
 }
 
 public static class ProblemResults
