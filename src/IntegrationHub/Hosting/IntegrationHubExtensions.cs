@@ -9,6 +9,7 @@ using IntegrationHub.Intake;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.OnceOnly;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -53,6 +54,7 @@ public static class IntegrationHubExtensions
         services.AddTargetAdapters();
         services.AddDeliveryResilience(configuration, hub);
         services.AddFitConnectSubscriber(configuration, hub);
+        services.AddOnceOnly(configuration, hub);
 
         services.AddHubBus(configuration, hub);
 
@@ -130,6 +132,7 @@ public static class IntegrationHubExtensions
         app.MapSubmissionApi();
         app.MapProcedureCallbacks();
         app.MapFitConnectSubscriber();
+        app.MapOnceOnly();
         return app;
     }
 }

@@ -50,6 +50,11 @@ public static class ProblemTypes
     public static readonly ProblemType ServiceMismatch = new("service-mismatch", "The metadata's service differs from the submission's service", 422);
     public static readonly ProblemType MunicipalityMismatch = new("municipality-mismatch", "The application addresses another municipality than the destination's", 422);
     public static readonly ProblemType BusinessRuleViolated = new("business-rule-violated", "The application violates a business rule", 422);
+
+    // Evidence lookups (once-only requester API); a refusal carries the extension "reason" (a reason code)
+    public static readonly ProblemType EvidenceRefused = new("evidence-refused", "The evidence lookup was refused", 403);
+    public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
+    public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
 }
 
 public static class ProblemResults
