@@ -9,6 +9,7 @@ using IntegrationHub.Intake;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Protocol;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
@@ -55,6 +56,7 @@ public static class IntegrationHubExtensions
         services.AddTargetAdapters();
         services.AddDeliveryResilience(configuration, hub);
         services.AddFitConnectSubscriber(configuration, hub);
+        services.AddOnceOnly(configuration, hub);
 
         services.AddHubBus(configuration, hub);
 
@@ -133,6 +135,7 @@ public static class IntegrationHubExtensions
         app.MapProcedureCallbacks();
         app.MapFitConnectSubscriber();
         app.MapAccessProtocol();
+        app.MapOnceOnly();
         return app;
     }
 }

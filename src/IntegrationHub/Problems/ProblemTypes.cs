@@ -53,6 +53,11 @@ public static class ProblemTypes
 
     // Access protocol (Datenschutzcockpit)
     public static readonly ProblemType PersonReferenceInvalid = new("person-reference-invalid", "The person needs an IDNr (11 digits) or Familienname, Vorname and Geburtsdatum", 400);
+
+    // Evidence lookups (once-only requester API); a refusal carries the extension "reason" (a reason code)
+    public static readonly ProblemType EvidenceRefused = new("evidence-refused", "The evidence lookup was refused", 403);
+    public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
+    public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
 }
 
 public static class ProblemResults

@@ -21,6 +21,8 @@ public sealed class HubOptions
     public List<TenantOptions> Tenants { get; set; } = [];
     public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     public List<SenderClientOptions> Senders { get; set; } = [];
+    /// <summary>Specialist procedures allowed to ask for evidence (see OnceOnly).</summary>
+    public List<IntegrationHub.OnceOnly.EvidenceRequesterOptions> EvidenceRequesters { get; set; } = [];
 }
 
 public sealed class RabbitMqOptions
@@ -120,6 +122,8 @@ public sealed class TenantOptions
     public List<AktenplanEntry> Aktenplan { get; set; } = [];
     /// <summary>How long this municipality lets deliveries wait and back off (beats the target's and Hub:Delivery).</summary>
     public RedeliveryOverrides? Redelivery { get; set; }
+    /// <summary>Who provides which evidence type for this municipality (see OnceOnly).</summary>
+    public IntegrationHub.OnceOnly.TenantEvidenceOptions Evidence { get; set; } = new();
 }
 
 /// <summary>One line of a municipality's Aktenplan mapping: documents of this kind of this service are filed under this key.</summary>

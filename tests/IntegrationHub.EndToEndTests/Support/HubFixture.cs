@@ -7,6 +7,7 @@ using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -88,10 +89,14 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:Targets:dms:BaseUrl", new Uri(Simulators.BaseAddress, "dms/").ToString());
             web.UseSetting("Hub:Targets:dms:ApiKey", DmsApiKey);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
+            web.ConfigureTestServices(ConfigureServices);
         });
 
     /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => [];
+
+    /// <summary>Services a derived fixture puts in the hub's container (fakes of parts wired elsewhere), after the hub's own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
 

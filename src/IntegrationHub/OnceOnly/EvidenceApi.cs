@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Hosting;
+using IntegrationHub.Problems;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.OnceOnly;
+
+/// <summary>
+/// The requester API: specialist procedures ask for evidence about a person of their municipality. Synchronous: the
+/// answer waits up to Hub:OnceOnly:SyncTimeout for the provider.
+/// </summary>
+public static class EvidenceApi
+{
+    private const long MaxBodyBytes = 32 * 1024;
+
+    internal static async Task<IResult> RequestAsync(HttpContext http, EvidenceService service, IOptions<OnceOnlyOptions> options, TimeProvider time)
+    {
+        var requester = RequireRequesterToken.RequesterOf(http);
+        var (request, problem) = await ReadRequestAsync(http, requester, time);
+        if (problem is not null) return problem;
+
+        var result = await service.LookupAsync(request!, requester, http.RequestAborted, options.Value.SyncTimeout);
+        return Answer(request!, result);
+    }
+
+    internal static IResult Answer(EvidenceRequest request, EvidenceResult result) => result.Outcome switch
+    {
+        EvidenceOutcomes.Provided => Results.Json(new
+        {
+            requestId = result.RequestId,
+            outcome = result.Outcome,
+            evidenceType = request.EvidenceType,
+            provider = result.Provider,
+            issuedAt = result.Evidence!.IssuedAt,
+            validUntil = result.Evidence.ValidUntil,
+            evidence = result.Evidence.Data,
+            document = result.Evidence.Document is { } d
+                ? new { mediaType = d.MediaType, fileName = d.FileName, content = Convert.ToBase64String(d.Content) }
+                : null,
+        }),
+        EvidenceOutcomes.Refused => ProblemResults.Problem(ProblemTypes.EvidenceRefused, result.Detail, new Dictionary<string, object?>
+        {
+            ["reason"] = result.ReasonCode,
+            ["refusedBy"] = result.RefusedByProvider ? "provider" : "hub",
+            ["requestId"] = result.RequestId,
+        }),
+        EvidenceOutcomes.TimedOut => ProblemResults.Problem(ProblemTypes.EvidenceTimeout, result.Detail,
+            new Dictionary<string, object?> { ["requestId"] = result.RequestId }),
+        _ => ProblemResults.Problem(ProblemTypes.EvidenceProviderUnavailable, result.Detail,
+            new Dictionary<string, object?> { ["requestId"] = result.RequestId }),
+    };
+
+    /// <summary>Reads and checks the body; problems name the field, never its value (it may be personal data).</summary>
+    internal static async Task<(EvidenceRequest? Request, IResult? Problem)> ReadRequestAsync(HttpContext http, EvidenceRequester requester, TimeProvider time)
+    {
+        if (http.Request.ContentType is null || !http.Request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return (null, ProblemResults.Problem(ProblemTypes.UnsupportedMediaType, "Send application/json."));
+        var bytes = await BoundedBody.ReadAsync(http.Request.Body, MaxBodyBytes, http.RequestAborted);
+        if (bytes is null)
+            return (null, ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"The body may have at most {MaxBodyBytes} bytes."));
+        JsonObject? body;
+        try { body = JsonNode.Parse(bytes) as JsonObject; }
+        catch (JsonException) { body = null; }
+        if (body is null) return Invalid("The body must be a JSON object.");
+
+        var evidenceType = Str(body["evidenceType"]);
+        if (evidenceType is null || !EvidenceTypes.All.Contains(evidenceType))
+            return Invalid($"evidenceType must be one of {string.Join(", ", EvidenceTypes.All)}.");
+        var municipality = Str(body["municipality"]);
+        if (municipality is null || municipality.Length != 12 || !municipality.All(char.IsAsciiDigit))
+            return Invalid("municipality must be the 12-digit ARS of the case's municipality.");
+        if (body["purpose"] is not (null or JsonValue) || body["legalBasis"] is not (null or JsonValue))
+            return Invalid("purpose and legalBasis must be strings.");
+
+        string? consentReference = null;
+        var scope = new List<string>();
+        if (body["consent"] is JsonObject consent)
+        {
+            consentReference = Str(consent["reference"]);
+            if (string.IsNullOrWhiteSpace(consentReference))
+                return Invalid("consent.reference is required when consent is given.");
+            if (consent["scope"] is not JsonArray array || array.Any(n => Str(n) is null))
+                return Invalid("consent.scope must be an array of evidence types.");
+            scope.AddRange(array.Select(n => Str(n)!));
+        }
+        else if (body["consent"] is not null)
+            return Invalid("consent must be an object { reference, scope }.");
+
+        if (body["person"] is not JsonObject person) return Invalid("person is required.");
+        var idNr = Str(person["idNr"]);
+        PersonReference reference;
+        if (idNr is not null)
+        {
+            if (idNr.Length != 11 || !idNr.All(char.IsAsciiDigit)) return Invalid("person.idNr must have 11 digits.");
+            reference = new PersonReference(idNr);
+        }
+        else
+        {
+            var familienname = Str(person["familienname"]);
+            var vorname = Str(person["vorname"]);
+            if (string.IsNullOrWhiteSpace(familienname) || string.IsNullOrWhiteSpace(vorname)
+                || !DateOnly.TryParseExact(Str(person["geburtsdatum"]), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var geburtsdatum))
+                return Invalid("person needs idNr, or familienname, vorname and geburtsdatum (yyyy-MM-dd).");
+            var anschrift = person["anschrift"] as JsonObject;
+            reference = new PersonReference(null, familienname.Trim(), vorname.Trim(), geburtsdatum,
+                Str(anschrift?["strasse"]), Str(anschrift?["hausnummer"]), Str(anschrift?["postleitzahl"]), Str(anschrift?["ort"]));
+        }
+
+        return (new EvidenceRequest(Guid.NewGuid(), municipality, requester.Authority, requester.Procedure, evidenceType,
+            Str(body["purpose"])?.Trim() ?? string.Empty, Str(body["legalBasis"])?.Trim(), consentReference?.Trim(), scope,
+            reference, time.GetUtcNow()), null);
+
+        static (EvidenceRequest?, IResult?) Invalid(string detail) => (null, ProblemResults.Problem(ProblemTypes.InvalidRequest, detail));
+    }
+
+    internal static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+}

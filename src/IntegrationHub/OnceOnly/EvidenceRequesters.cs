@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using IntegrationHub.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.OnceOnly;
+
+/// <summary>Who asks for evidence: a specialist procedure of one municipality, limited to the evidence types of its role.</summary>
+public sealed record EvidenceRequester(string ClientId, string Ars, string Authority, string Procedure, IReadOnlySet<string> EvidenceTypes);
+
+/// <summary>The registered evidence requesters; secrets are kept only as SHA-256.</summary>
+public sealed class EvidenceRequesters
+{
+    private readonly ConcurrentDictionary<string, (EvidenceRequester Requester, byte[] SecretSha256)> _requesters = new(StringComparer.Ordinal);
+
+    public EvidenceRequesters(IOptions<HubOptions> options)
+    {
+        foreach (var r in options.Value.EvidenceRequesters)
+            _requesters[r.ClientId] = (ToRequester(r), Convert.FromHexString(r.SecretSha256));
+    }
+
+    /// <summary>Registers a requester at run time (used by tests, which generate their secrets).</summary>
+    public void Register(EvidenceRequesterOptions requester, string secret) =>
+        _requesters[requester.ClientId] = (ToRequester(requester), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
+    public EvidenceRequester? Authenticate(string clientId, string secret)
+    {
+        // Hash even for unknown clients so the answer takes the same time either way.
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+        var known = _requesters.TryGetValue(clientId, out var entry);
+        var expected = known ? entry.SecretSha256 : new byte[32];
+        return CryptographicOperations.FixedTimeEquals(presented, expected) && known ? entry.Requester : null;
+    }
+
+    public EvidenceRequester? Find(string clientId) => _requesters.TryGetValue(clientId, out var entry) ? entry.Requester : null;
+
+    private static EvidenceRequester ToRequester(EvidenceRequesterOptions r) =>
+        new(r.ClientId, r.Ars, r.Authority, r.Procedure, r.EvidenceTypes.ToHashSet(StringComparer.Ordinal));
+}
