@@ -42,8 +42,42 @@ public partial class FallUebergabeType
     [XmlElement("anlagen", Namespace = "urn:integrationhub:xoev:fall:1.0")]
     public AnlagenType Anlagen { get; set; } = new();
 
+    /// <summary>Once-only: what the hub found when it checked the application against the municipality's registers (Prüfhinweise for the caseworker).</summary>
+    [XmlElement("pruefungen", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public PruefungenType? Pruefungen { get; set; }
+
     [XmlAnyElement("Signature", Namespace = "http://www.w3.org/2000/09/xmldsig#")]
     public global::System.Xml.XmlElement? Signature { get; set; }
+}
+
+[global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
+[XmlType("PruefungenType", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+public partial class PruefungenType
+{
+    [XmlElement("pruefung", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public global::System.Collections.Generic.List<PruefungType> Pruefung { get; set; } = new();
+}
+
+[global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
+[XmlType("PruefungType", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+public partial class PruefungType
+{
+    [XmlElement("nachweisart", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public global::IntegrationHub.Contracts.Xoev.Common.NachweisartType Nachweisart { get; set; }
+
+    [XmlElement("ergebnis", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public PruefergebnisType Ergebnis { get; set; }
+
+    /// <summary>A field that differs from the register, e.g. "anschrift.strasse" (never the values).</summary>
+    [XmlElement("abweichung", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public global::System.Collections.Generic.List<string> Abweichung { get; set; } = new();
+
+    /// <summary>Why the check was refused or not possible (a reason code).</summary>
+    [XmlElement("grund", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public string? Grund { get; set; }
+
+    [XmlElement("anbieter", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+    public string? Anbieter { get; set; }
 }
 
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
@@ -155,6 +189,23 @@ public partial class FehlerType
 
     [XmlElement("text", Namespace = "urn:integrationhub:xoev:fall:1.0")]
     public string Text { get; set; } = string.Empty;
+}
+
+[global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
+[XmlType("PruefergebnisType", Namespace = "urn:integrationhub:xoev:fall:1.0")]
+public enum PruefergebnisType
+{
+    [XmlEnum("UEBEREINSTIMMUNG")]
+    Uebereinstimmung,
+
+    [XmlEnum("ABWEICHUNG")]
+    Abweichung,
+
+    [XmlEnum("NICHT_MOEGLICH")]
+    NichtMoeglich,
+
+    [XmlEnum("ABGELEHNT")]
+    Abgelehnt,
 }
 
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]

@@ -31,8 +31,9 @@ public static class CaseHandover
 
     /// <param name="messageId">Stable per delivery, so a retry sends the same message.</param>
     /// <param name="attachments">Verified attachments; only their metadata goes into the XML.</param>
+    /// <param name="checks">What the hub found checking the application against registers (once-only); none by default.</param>
     public static XmlDocument Build(Guid messageId, Submission submission, XmlDocument application, IReadOnlyList<VerifiedAttachment> attachments,
-        string target, string municipalityName, DateTimeOffset createdAt)
+        string target, string municipalityName, DateTimeOffset createdAt, IReadOnlyList<OnceOnly.Checks.ApplicationCheck>? checks = null)
     {
         var doc = new XmlDocument { XmlResolver = null, PreserveWhitespace = false };
         var root = doc.CreateElement("fall", MessageType, FallNamespace);
@@ -69,6 +70,19 @@ public static class CaseHandover
             Text(anlage, "hashSha512", FallNamespace, a.Sha512);
             Text(anlage, "groesseBytes", FallNamespace, a.SizeBytes.ToString(CultureInfo.InvariantCulture));
             Text(anlage, "inhaltReferenz", FallNamespace, ContentReference(a.AttachmentId));
+        }
+        if (checks is { Count: > 0 })
+        {
+            var pruefungen = Append(root, "pruefungen", FallNamespace);
+            foreach (var check in checks)
+            {
+                var pruefung = Append(pruefungen, "pruefung", FallNamespace);
+                Text(pruefung, "nachweisart", FallNamespace, check.EvidenceType);
+                Text(pruefung, "ergebnis", FallNamespace, check.Outcome);
+                foreach (var field in check.Discrepancies) Text(pruefung, "abweichung", FallNamespace, field);
+                if (check.ReasonCode is { } reason) Text(pruefung, "grund", FallNamespace, reason);
+                if (check.Provider is { } provider) Text(pruefung, "anbieter", FallNamespace, provider);
+            }
         }
         // Sign what travels: a DOM built in memory canonicalises differently from its serialised
         // form (namespace declarations), so the receiver would see a broken digest.

@@ -47,6 +47,9 @@ public sealed class DeliveryCall
     public DeliveryPayload Payload { get; }
     /// <summary>Submission id + target (+ step): the same for every attempt and every replay.</summary>
     public string IdempotencyKey => Delivery.IdempotencyKey;
+    /// <summary>What the hub found checking the application against registers (once-only), for the handover.</summary>
+    public IReadOnlyList<OnceOnly.Checks.ApplicationCheck> Checks { get; init; } = [];
+
     /// <summary>The case number the specialist procedure assigned, once it has (null before, and for the handover itself).</summary>
     public string? ProcedureAktenzeichen { get; }
 
@@ -81,7 +84,7 @@ public sealed class DeliveryCall
     {
         var content = await ReadSubmissionAsync(ct);
         var application = XmlContractValidator.LoadAndValidate(content.Data, _maxXmlCharacters);
-        var handover = CaseHandover.Build(Delivery.Id, Submission, application, content.Attachments, Target, Tenant.Name, DateTimeOffset.UtcNow);
+        var handover = CaseHandover.Build(Delivery.Id, Submission, application, content.Attachments, Target, Tenant.Name, DateTimeOffset.UtcNow, Checks);
         XmlDocumentSigner.SignEnveloped(handover, SigningCertificate);
         return new HandoverCall(Submission.Id, Target, Options, IdempotencyKey, SafeXml.ToBytes(handover), await AttachmentsAsync(ct));
     }

@@ -4,6 +4,7 @@ using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Delivery.Resilience;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.OnceOnly.Checks;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
 using IntegrationHub.Validation;
@@ -67,7 +68,13 @@ public sealed class DeliveryRequestedConsumer(
         var adapter = adapters.FirstOrDefault(a => string.Equals(a.Kind, targetOptions.Kind, StringComparison.OrdinalIgnoreCase));
         var call = new DeliveryCall(delivery, submission, targetOptions, tenants.FindTenant(submission.Ars) ?? new TenantOptions { Ars = submission.Ars, Name = submission.Ars },
             configuration.GetSection($"{HubOptions.Section}:Targets:{delivery.Target}"), await ProcedureAktenzeichenAsync(submission, ct),
-            reader, blobs, keys, options.Value.Limits.MaxXmlCharacters);
+            reader, blobs, keys, options.Value.Limits.MaxXmlCharacters)
+        {
+            Checks = delivery.Step == DeliverySteps.Handover
+                ? ApplicationChecks.FromHistory(await db.History.AsNoTracking()
+                    .Where(h => h.SubmissionId == submission.Id && h.Step.StartsWith(ApplicationChecks.HistoryPrefix)).ToListAsync(ct))
+                : [],
+        };
 
         var stopwatch = Stopwatch.StartNew();
         DeliveryOutcome outcome;

@@ -11,6 +11,7 @@ using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
 using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Protocol;
+using IntegrationHub.OnceOnly.Providers;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -57,6 +58,7 @@ public static class IntegrationHubExtensions
         services.AddDeliveryResilience(configuration, hub);
         services.AddFitConnectSubscriber(configuration, hub);
         services.AddOnceOnly(configuration, hub);
+        services.AddEvidenceProviders();
 
         services.AddHubBus(configuration, hub);
 

@@ -1,11 +1,15 @@
+using System.Xml.Linq;
 using IntegrationHub.CaseStatus;
 using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.OnceOnly.Checks;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Validation;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Routing;
 
@@ -15,7 +19,8 @@ namespace IntegrationHub.Routing;
 /// per delivery still pending. Running twice creates no second delivery (unique per submission, target
 /// and step) and only re-requests unfinished ones.
 /// </summary>
-public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, CaseProgress progress, ILogger<SubmissionAcceptedConsumer> logger)
+public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory tenants, CaseProgress progress, ApplicationChecks checks, SubmissionReader reader,
+    IOptions<HubOptions> options, ILogger<SubmissionAcceptedConsumer> logger)
     : IConsumer<SubmissionAccepted>
 {
     public async Task Consume(ConsumeContext<SubmissionAccepted> context)
@@ -28,6 +33,16 @@ public sealed class SubmissionAcceptedConsumer(HubDbContext db, TenantDirectory 
         var targets = tenants.TargetsFor(submission.Ars, submission.LeikaKey);
         if (targets.Count == 0)
             throw new InvalidOperationException($"No route for service {submission.LeikaKey} in municipality {submission.Ars}.");
+
+        // Once-only: where the route says so, the application is checked against the registers before the handover, once.
+        var wanted = checks.ChecksFor(submission);
+        if (wanted.Count > 0 && submission.RoutedAt is null
+            && !await db.History.AnyAsync(h => h.SubmissionId == submission.Id && h.Step.StartsWith(ApplicationChecks.HistoryPrefix), ct))
+        {
+            var content = await reader.ReadAsync(submission, ct);
+            var application = XmlContractValidator.LoadAndValidate(content.Data, options.Value.Limits.MaxXmlCharacters);
+            await checks.RunAsync(db, submission, XDocument.Parse(application.OuterXml), wanted, ct);
+        }
 
         var now = DateTimeOffset.UtcNow;
         await progress.AcceptedAsync(db, submission, ct);

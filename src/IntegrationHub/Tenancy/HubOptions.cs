@@ -161,6 +161,8 @@ public sealed class RouteOptions
     public string LeikaKey { get; set; } = string.Empty;
     /// <summary>Names of entries in Hub:Targets.</summary>
     public List<string> Targets { get; set; } = [];
+    /// <summary>Evidence types the hub checks the application against before the handover (once-only), e.g. MELDEDATEN.</summary>
+    public List<string> Checks { get; set; } = [];
 }
 
 public sealed class TargetOptions

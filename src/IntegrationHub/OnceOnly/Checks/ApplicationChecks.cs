@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using IntegrationHub.Contracts;
+using IntegrationHub.Ledger;
+using IntegrationHub.Tenancy;
+using Microsoft.Extensions.Logging;
+
+namespace IntegrationHub.OnceOnly.Checks;
+
+/// <summary>What a check of the application against an authority's register found (codes only, no personal data).</summary>
+/// <param name="Discrepancies">The fields that differ, e.g. "anschrift.strasse"; never their values.</param>
+public sealed record ApplicationCheck(string EvidenceType, string Outcome, IReadOnlyList<string> Discrepancies, string? ReasonCode, string? Provider)
+{
+    /// <summary>The history entry's detail: "ABWEICHUNG:anschrift.strasse,anschrift.postleitzahl", "ABGELEHNT:EINWILLIGUNG_FEHLT".</summary>
+    public string Detail => Outcome + (Discrepancies.Count > 0 ? ":" + string.Join(",", Discrepancies) : ReasonCode is null ? "" : ":" + ReasonCode);
+
+    public static ApplicationCheck Parse(string evidenceType, string? detail, string? provider)
+    {
+        var parts = (detail ?? CheckOutcomes.NotPossible).Split(':', 2);
+        var rest = parts.Length > 1 ? parts[1] : null;
+        return parts[0] == CheckOutcomes.Discrepancy
+            ? new ApplicationCheck(evidenceType, parts[0], rest?.Split(',') ?? [], null, provider)
+            : new ApplicationCheck(evidenceType, parts[0], [], rest, provider);
+    }
+}
+
+/// <summary>The outcomes a caseworker sees in the handover (fall:pruefung/ergebnis).</summary>
+public static class CheckOutcomes
+{
+    public const string Match = "UEBEREINSTIMMUNG";
+    public const string Discrepancy = "ABWEICHUNG";
+    /// <summary>The register could not be asked (unavailable, timed out): the caseworker checks by hand.</summary>
+    public const string NotPossible = "NICHT_MOEGLICH";
+    /// <summary>The lookup was not allowed (no consent, no legal basis) or the register refused (person not found).</summary>
+    public const string Refused = "ABGELEHNT";
+}
+
+/// <summary>
+/// Once-only while validating: where the route says so (<c>Routes[].Checks</c>), the hub itself asks the municipality's
+/// registers about the applicant — justified by the citizen's consent in the application (einwilligung with the evidence
+/// type in its umfang) or else the legal basis configured for the evidence type — and compares what it learns with the
+/// application. Discrepancies are marked for the caseworker instead of asking the citizen for a Meldebescheinigung. A
+/// register that cannot be reached never holds the application up: the check says so. Every lookup is in the access
+/// protocol (EvidenceService writes it).
+/// </summary>
+public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory tenants, ILogger<ApplicationChecks> logger)
+{
+    /// <summary>History steps of checks: "check:MELDEDATEN".</summary>
+    public const string HistoryPrefix = "check:";
+    public const string Procedure = "hub-antragspruefung";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly XNamespace Ihc = XoevSchemas.CommonNamespace;
+
+    /// <summary>The evidence types the route of this submission wants checked.</summary>
+    public IReadOnlyList<string> ChecksFor(Submission submission) =>
+        tenants.FindTenant(submission.Ars)?.Routes.FirstOrDefault(r => r.LeikaKey == submission.LeikaKey)?.Checks ?? [];
+
+    /// <summary>Runs each check and appends its result to the submission's history (in the caller's unit of work).</summary>
+    public async Task<IReadOnlyList<ApplicationCheck>> RunAsync(HubDbContext db, Submission submission, XDocument application,
+        IReadOnlyList<string> evidenceTypes, CancellationToken ct)
+    {
+        var results = new List<ApplicationCheck>();
+        var applicant = application.Root?.Element(Ihc + "antragsteller");
+        if (applicant is null) return results;
+        var tenant = tenants.FindTenant(submission.Ars);
+        foreach (var type in evidenceTypes)
+        {
+            var check = await CheckAsync(submission, tenant, application.Root!, applicant, type, ct);
+            db.AddHistory(submission.Id, HistoryPrefix + type, check.Provider, check.Detail);
+            results.Add(check);
+            logger.LogInformation("Application check {EvidenceType}: {Outcome}", type, check.Outcome);
+        }
+        return results;
+    }
+
+    /// <summary>The checks recorded in a submission's history, latest per evidence type.</summary>
+    public static IReadOnlyList<ApplicationCheck> FromHistory(IEnumerable<SubmissionHistoryEntry> history) =>
+        history.Where(h => h.Step.StartsWith(HistoryPrefix, StringComparison.Ordinal))
+            .GroupBy(h => h.Step).Select(g => g.OrderBy(h => h.Id).Last())
+            .Select(h => ApplicationCheck.Parse(h.Step[HistoryPrefix.Length..], h.Detail, h.Target)).ToList();
+
+    private async Task<ApplicationCheck> CheckAsync(Submission submission, TenantOptions? tenant, XElement antrag, XElement applicant, string type,
+        CancellationToken ct)
+    {
+        var consent = antrag.Element(Ihc + "einwilligung");
+        var consented = consent?.Element(Ihc + "nachweisabrufErteilt")?.Value == "true"
+            && consent.Elements(Ihc + "umfang").Any(u => u.Value == type);
+        var legalBasis = tenant?.Evidence.Providers.FirstOrDefault(p => p.Type == type)?.LegalBases.FirstOrDefault();
+        var address = applicant.Element(Ihc + "anschrift");
+        var person = new PersonReference(
+            applicant.Element(Ihc + "identifikationsnummer")?.Value,
+            applicant.Element(Ihc + "familienname")?.Value,
+            applicant.Element(Ihc + "vorname")?.Value,
+            DateOnly.TryParse(applicant.Element(Ihc + "geburtsdatum")?.Value, CultureInfo.InvariantCulture, out var born) ? born : null,
+            address?.Element(Ihc + "strasse")?.Value,
+            address?.Element(Ihc + "hausnummer")?.Value,
+            address?.Element(Ihc + "postleitzahl")?.Value,
+            address?.Element(Ihc + "ort")?.Value);
+        var request = new EvidenceRequest(Guid.NewGuid(), submission.Ars, tenant?.Name ?? submission.Ars, Procedure, type,
+            $"Prüfung der Angaben im Antrag {submission.Id} ({submission.ServiceName})",
+            consented ? null : legalBasis, consented ? $"submission:{submission.Id}" : null, consented ? [type] : [], person, DateTimeOffset.UtcNow);
+        var requester = new EvidenceRequester("integrationhub", submission.Ars, request.RequesterAuthority, Procedure, new HashSet<string> { type });
+
+        var result = await evidence.LookupAsync(request, requester, ct, Timeout);
+        return result.Outcome switch
+        {
+            EvidenceOutcomes.Provided => Compare(type, result.Evidence!.Data, person, result.Provider),
+            EvidenceOutcomes.Refused => new ApplicationCheck(type, CheckOutcomes.Refused, [], result.ReasonCode, result.Provider),
+            _ => new ApplicationCheck(type, CheckOutcomes.NotPossible, [], result.Outcome, result.Provider),
+        };
+    }
+
+    /// <summary>What the register says against what the application says; field names only.</summary>
+    internal static ApplicationCheck Compare(string type, JsonObject data, PersonReference applicant, string? provider)
+    {
+        var differences = new List<string>();
+        if (type == EvidenceTypes.Meldedaten && data["meldedaten"]?["anschrift"] is JsonObject registered)
+        {
+            void Field(string name, string? stated)
+            {
+                if (!string.Equals(Normalize(registered[name]?.GetValue<string>()), Normalize(stated), StringComparison.Ordinal))
+                    differences.Add("anschrift." + name);
+            }
+            Field("strasse", applicant.Strasse);
+            Field("hausnummer", applicant.Hausnummer);
+            Field("postleitzahl", applicant.Postleitzahl);
+            Field("ort", applicant.Ort);
+        }
+        return new ApplicationCheck(type, differences.Count == 0 ? CheckOutcomes.Match : CheckOutcomes.Discrepancy, differences, null, provider);
+    }
+
+    // "Heidestr. 17" and "Heidestraße 17" are the same street to a caseworker: compare lenient about case, space and "str.".
+    private static string Normalize(string? value) =>
+        string.Join(' ', (value ?? string.Empty).ToLowerInvariant().Replace("straße", "str.", StringComparison.Ordinal)
+            .Replace("strasse", "str.", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+}
