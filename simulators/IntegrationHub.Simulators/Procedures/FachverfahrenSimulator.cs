@@ -300,7 +300,8 @@ public abstract partial class FachverfahrenSimulator
             var now = Time.GetUtcNow();
             var aktenzeichen = FormatAktenzeichen(++_caseCounter, now);
             var receipt = BuildReceipt(now, nachrichtUuid, submissionId, aktenzeichen, author);
-            _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey, anlagen.Count, attachmentBytes));
+            _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey, anlagen.Count, attachmentBytes,
+                Pruefhinweise(handover)));
             _receiptsByKey[idempotencyKey] = new StoredReceipt(submissionId, aktenzeichen, receipt);
             Logger.LogInformation("{Simulator} created case {Aktenzeichen} for submission {SubmissionId}", Name, aktenzeichen, submissionId);
             var created = new HandoverResponse(201, HandoverResponse.Xml, receipt)
@@ -315,6 +316,12 @@ public abstract partial class FachverfahrenSimulator
         CaseCreated?.Invoke(newCase);
         return result;
     }
+
+    /// <summary>The hub's checks against registers (fall:pruefungen), one line each for the caseworker.</summary>
+    private static IReadOnlyList<string> Pruefhinweise(XElement handover) =>
+        handover.Element(XoevNames.Fall + "pruefungen")?.Elements(XoevNames.Fall + "pruefung")
+            .Select(p => string.Join(' ', p.Elements().Where(e => e.Name.LocalName != "anbieter").Select(e => e.Value)))
+            .ToList() ?? [];
 
     /// <summary>Under <see cref="_gate"/>: the stored receipt for a known key (200), or 409 when the key belongs to another submission.</summary>
     private bool TryReplay(string idempotencyKey, Guid submissionId, out HandlingResult result)

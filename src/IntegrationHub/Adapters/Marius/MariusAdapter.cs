@@ -40,7 +40,7 @@ public sealed class MariusAdapter(XtaMailboxClient mailbox) : ITargetAdapter
         {
             throw new PermanentDeliveryException($"{call.Target}: {e.Message}");
         }
-        var handover = CaseHandover.Build(call.Delivery.Id, call.Submission, fim, content.Attachments, call.Target, call.Tenant.Name, DateTimeOffset.UtcNow);
+        var handover = CaseHandover.Build(call.Delivery.Id, call.Submission, fim, content.Attachments, call.Target, call.Tenant.Name, DateTimeOffset.UtcNow, call.Checks);
         XmlDocumentSigner.SignEnveloped(handover, call.SigningCertificate);
 
         var handoverId = MessageIds.Handover(call.IdempotencyKey);
