@@ -1,3 +1,4 @@
+using IntegrationHub.OnceOnly;
 using Microsoft.EntityFrameworkCore;
 
 namespace IntegrationHub.Ledger;
@@ -10,6 +11,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<TargetDelivery> Deliveries => Set<TargetDelivery>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
     public DbSet<StatusReport> StatusReports => Set<StatusReport>();
+    public DbSet<EvidenceRequestRecord> EvidenceRequests => Set<EvidenceRequestRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -51,6 +53,15 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.CaseId);
             e.HasIndex(x => new { x.SubmissionId, x.EventUri }).IsUnique();
+        });
+        b.Entity<EvidenceRequestRecord>(e =>
+        {
+            e.ToTable("EvidenceRequests");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            // Several hub processes work the table: a claim is a conditional update on UpdatedAt.
+            e.Property(x => x.UpdatedAt).IsConcurrencyToken();
         });
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.
