@@ -6,10 +6,20 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Delivery;
+using IntegrationHub.Intake.Callbacks;
+using IntegrationHub.Ledger;
 using IntegrationHub.OnceOnly;
 using IntegrationHub.Simulators;
 using IntegrationHub.Tenancy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IntegrationHub.EndToEndTests;
@@ -25,6 +35,41 @@ public sealed class EvidenceHubFixture : HubFixture
     public const string WohngeldDarmstadt = "wohngeld-da";
     /// <summary>IDNr for which the provider is down, and for which it never answers.</summary>
     public const string IdNrOutage = "90000000001", IdNrSlow = "90000000002";
+    /// <summary>IDNr for which the provider is down until <see cref="ScriptedEvidenceProvider.OutagesLeft"/> calls have failed.</summary>
+    public const string IdNrFlaky = "90000000003";
+
+    private WebApplication? _receiver;
+    /// <summary>A requester's callback endpoint on Kestrel: records what arrives, fails the first calls of a path if told to.</summary>
+    public ConcurrentQueue<ReceivedCallback> Callbacks { get; } = new();
+    /// <summary>Per callback name: how many calls get a 503 before one is taken.</summary>
+    public ConcurrentDictionary<string, int> CallbackFailuresLeft { get; } = new();
+    public Uri CallbackBase { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _receiver = builder.Build();
+        _receiver.MapPost("/callbacks/{name}", async (string name, HttpRequest request) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            if (CallbackFailuresLeft.AddOrUpdate(name, -1, (_, n) => n - 1) >= 0) return Results.StatusCode(503);
+            Callbacks.Enqueue(new ReceivedCallback(name, request.Headers[CallbackAuthentication.TimestampHeader].ToString(),
+                request.Headers[CallbackAuthentication.SignatureHeader].ToString(), buffer.ToArray()));
+            return Results.NoContent();
+        });
+        await _receiver.StartAsync();
+        CallbackBase = new Uri(_receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/callbacks/");
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_receiver is not null) await _receiver.DisposeAsync();
+    }
 
     public string RequesterSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
     public ScriptedEvidenceProvider Provider { get; } = new();
@@ -36,6 +81,9 @@ public sealed class EvidenceHubFixture : HubFixture
         return new Dictionary<string, string>
         {
             ["Hub:OnceOnly:SyncTimeout"] = "00:00:01",
+            ["Hub:OnceOnly:PollInterval"] = "00:00:00.100",
+            ["Hub:OnceOnly:InitialBackoff"] = "00:00:00.200",
+            ["Hub:OnceOnly:MaxBackoff"] = "00:00:01",
             ["Hub:Targets:melderegister-of:Kind"] = "EvidenceProvider",
             ["Hub:Targets:melderegister-of:BaseUrl"] = "http://melderegister-of.invalid/",
             ["Hub:Targets:sozialamt-of:Kind"] = "EvidenceProvider",
@@ -82,18 +130,27 @@ public sealed class EvidenceHubFixture : HubFixture
 public sealed class ScriptedEvidenceProvider : IEvidenceProvider
 {
     public ConcurrentQueue<(string Provider, EvidenceRequest Request)> Calls { get; } = new();
+    private int _outagesLeft;
+    public int OutagesLeft { get => Volatile.Read(ref _outagesLeft); set => Volatile.Write(ref _outagesLeft, value); }
 
     public async Task<EvidenceAnswer> AskAsync(EvidenceRequest request, TargetOptions provider, string providerName, CancellationToken ct)
     {
         Calls.Enqueue((providerName, request));
         if (request.Person.IdNr == EvidenceHubFixture.IdNrOutage) throw new HttpRequestException("connection refused");
         if (request.Person.IdNr == EvidenceHubFixture.IdNrSlow) await Task.Delay(Timeout.Infinite, ct);
+        if (request.Person.IdNr == EvidenceHubFixture.IdNrFlaky && Interlocked.Decrement(ref _outagesLeft) >= 0)
+            throw new TransientDeliveryException("503 Service Unavailable");
         var data = request.EvidenceType == EvidenceTypes.Leistungsbezug
             ? new JsonObject { ["leistung"] = "Grundsicherung im Alter (SGB XII)", ["seit"] = "2023-02-01", ["aktenzeichen"] = "50.2-SH-2023-0815" }
             : new JsonObject { ["anschrift"] = new JsonObject { ["strasse"] = "Kaiserstraße", ["hausnummer"] = "8", ["postleitzahl"] = "63065", ["ort"] = "Offenbach am Main" } };
         return new EvidenceAnswer.Provided(data, new EvidenceDocument("application/pdf", "nachweis.pdf", "%PDF-1.7"u8.ToArray()),
             new DateTimeOffset(2026, 11, 22, 8, 0, 0, TimeSpan.Zero), null);
     }
+}
+
+public sealed record ReceivedCallback(string Name, string Timestamp, string Signature, byte[] Body)
+{
+    public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
 }
 
 /// <summary>Records protocol entries; the pseudonym is a SHA-256 of the IDNr (or name and birth date).</summary>
@@ -344,5 +401,121 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
         var problem = await Json(response);
         problem["type"]!.GetValue<string>().Should().Be("urn:integrationhub:problem:invalid-request");
         problem["detail"]!.GetValue<string>().Should().Contain(detail).And.NotContain("Mustermann");
+    }
+
+    // Asynchronous requests: 202, the ledger keeps them, the worker retries, the callback arrives once.
+
+    private async Task<(Guid RequestId, string StatusUrl)> AskAsyncWithCallbackAsync(JsonObject body, string callbackName, string? token = null)
+    {
+        body["callbackUrl"] = new Uri(hub.CallbackBase, callbackName).ToString();
+        var response = await AskAsync(body, token ?? await TokenAsync());
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var accepted = await Json(response);
+        return (Guid.Parse(accepted["requestId"]!.GetValue<string>()), accepted["statusUrl"]!.GetValue<string>());
+    }
+
+    private async Task<JsonObject> StatusAsync(string statusUrl, string? token = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, statusUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await TokenAsync());
+        var response = await _http.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return await Json(response);
+    }
+
+    private async Task<ReceivedCallback> CallbackAsync(string name)
+    {
+        var received = await HubFixture.WaitForAsync(() => Task.FromResult(hub.Callbacks.Where(c => c.Name == name).ToList()), c => c.Count > 0);
+        received.Should().NotBeEmpty($"the callback {name} should have arrived; the ledger has {string.Join("; ", await hub.InLedgerAsync(db => db.EvidenceRequests.AsNoTracking().Select(r => r.Status + " " + r.Attempts + "/" + r.CallbackAttempts + " next " + r.NextAttemptAt).ToListAsync()))}");
+        // The requester checks the HMAC with the SHA-256 (hex) of its own secret.
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hub.RequesterSecret)));
+        new CallbackAuthentication().Verify(key, received[0].Timestamp, received[0].Signature, received[0].Body).Should().Be(CallbackVerdict.Valid);
+        return received[0];
+    }
+
+    [Fact]
+    public async Task With_a_callback_url_the_request_is_accepted_and_the_evidence_arrives_at_the_callback()
+    {
+        var (requestId, statusUrl) = await AskAsyncWithCallbackAsync(Body(), "provided");
+
+        statusUrl.Should().Be($"/api/v1/evidence/requests/{requestId}");
+        var callback = (await CallbackAsync("provided")).Json;
+        callback["requestId"]!.GetValue<string>().Should().Be(requestId.ToString());
+        callback["outcome"]!.GetValue<string>().Should().Be(EvidenceOutcomes.Provided);
+        callback["evidence"]!["aktenzeichen"]!.GetValue<string>().Should().Be("50.2-SH-2023-0815");
+
+        var status = await HubFixture.WaitForAsync(() => StatusAsync(statusUrl), s => s["status"]!.GetValue<string>() == "Delivered");
+        status["outcome"]!.GetValue<string>().Should().Be(EvidenceOutcomes.Provided);
+        var record = await hub.InLedgerAsync(db => db.EvidenceRequests.AsNoTracking().SingleAsync(r => r.Id == requestId));
+        record.ProtectedRequest.Should().BeNull("a finished request keeps no personal data");
+        record.ProtectedResult.Should().BeNull("the result is kept only until the callback took it");
+        hub.Protocol.Single(requestId).Outcome.Should().Be(EvidenceOutcomes.Provided);
+    }
+
+    [Fact]
+    public async Task During_a_provider_outage_the_request_is_retried_until_the_provider_is_back_and_the_callback_arrives_once()
+    {
+        hub.Provider.OutagesLeft = 2;
+        var (requestId, statusUrl) = await AskAsyncWithCallbackAsync(Body(idNr: EvidenceHubFixture.IdNrFlaky), "outage");
+
+        var record = await hub.InLedgerAsync(db => db.EvidenceRequests.AsNoTracking().SingleAsync(r => r.Id == requestId));
+        (record.ProtectedRequest ?? "").Should().NotContain(EvidenceHubFixture.IdNrFlaky, "the stored request is encrypted");
+
+        (await CallbackAsync("outage")).Json["outcome"]!.GetValue<string>().Should().Be(EvidenceOutcomes.Provided);
+        var status = await HubFixture.WaitForAsync(() => StatusAsync(statusUrl), s => s["status"]!.GetValue<string>() == "Delivered");
+        status["attempts"]!.GetValue<int>().Should().Be(3);
+        hub.Protocol.Entries.Where(e => e.RequestId == requestId).Select(e => e.Outcome)
+            .Should().Equal(EvidenceOutcomes.Unavailable, EvidenceOutcomes.Unavailable, EvidenceOutcomes.Provided);
+        await Task.Delay(500);
+        hub.Callbacks.Count(c => c.Name == "outage").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_failing_callback_is_retried_and_the_result_delivered_once()
+    {
+        hub.CallbackFailuresLeft["flaky-callback"] = 2;
+        var (_, statusUrl) = await AskAsyncWithCallbackAsync(Body(), "flaky-callback");
+
+        await CallbackAsync("flaky-callback");
+        var status = await HubFixture.WaitForAsync(() => StatusAsync(statusUrl), s => s["status"]!.GetValue<string>() == "Delivered");
+        status["callbackAttempts"]!.GetValue<int>().Should().Be(3);
+        await Task.Delay(500);
+        hub.Callbacks.Count(c => c.Name == "flaky-callback").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_refusal_by_the_rules_is_answered_at_once_even_with_a_callback_url()
+    {
+        var body = Body(legalBasis: null);
+        body["callbackUrl"] = new Uri(hub.CallbackBase, "refused").ToString();
+
+        await RefusalAsync(await AskAsync(body, await TokenAsync()), "KEINE_RECHTSGRUNDLAGE");
+        await Task.Delay(300);
+        hub.Callbacks.Should().NotContain(c => c.Name == "refused");
+    }
+
+    [Fact]
+    public async Task Only_the_requester_that_asked_can_read_the_status()
+    {
+        var (_, statusUrl) = await AskAsyncWithCallbackAsync(Body(), "own-status");
+
+        var request = new HttpRequestMessage(HttpMethod.Get, statusUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(EvidenceHubFixture.WohngeldDarmstadt));
+        var response = await _http.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Json(response))["type"]!.GetValue<string>().Should().Be("urn:integrationhub:problem:evidence-request-not-found");
+    }
+
+    [Fact]
+    public async Task A_callback_url_that_is_not_an_absolute_http_url_is_invalid()
+    {
+        var body = Body();
+        body["callbackUrl"] = "file:///etc/passwd";
+
+        var response = await AskAsync(body, await TokenAsync());
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await Json(response))["detail"]!.GetValue<string>().Should().Contain("callbackUrl");
     }
 }

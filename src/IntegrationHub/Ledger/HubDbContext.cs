@@ -1,3 +1,4 @@
+using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Protocol;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,6 +13,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
     public DbSet<StatusReport> StatusReports => Set<StatusReport>();
     public DbSet<AccessProtocolRecord> AccessProtocol => Set<AccessProtocolRecord>();
+    public DbSet<EvidenceRequestRecord> EvidenceRequests => Set<EvidenceRequestRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -55,6 +57,15 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.HasIndex(x => new { x.SubmissionId, x.EventUri }).IsUnique();
         });
         b.Entity<AccessProtocolRecord>(AccessProtocolRecord.Configure);
+        b.Entity<EvidenceRequestRecord>(e =>
+        {
+            e.ToTable("EvidenceRequests");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            // Several hub processes work the table: a claim is a conditional update on UpdatedAt.
+            e.Property(x => x.UpdatedAt).IsConcurrencyToken();
+        });
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.
         if (Database.IsSqlite())

@@ -44,6 +44,23 @@ public sealed class OnceOnlyOptions
     public const string Section = "Hub:OnceOnly";
     /// <summary>How long a synchronous request waits for the provider before it is answered with evidence-timeout.</summary>
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How often the worker looks for asynchronous requests that are due (a new request is taken up at once).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>First wait after a provider outage or a failed callback; doubles per attempt, with jitter, up to MaxBackoff.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>After this long an asynchronous request stops retrying: the requester hears the outage, or the request is Failed.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>One POST of a result to the requester's callback URL.</summary>
+    public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan BackoffAfter(int attempts)
+    {
+        var delay = InitialBackoff * Math.Pow(2, Math.Min(Math.Max(attempts - 1, 0), 20));
+        if (delay > MaxBackoff) delay = MaxBackoff;
+        // Jitter (up to +20 %) spreads the requests waiting for one provider when it returns.
+        return delay * (1 + Random.Shared.NextDouble() * 0.2);
+    }
 }
 
 /// <summary>Checks the evidence configuration at start-up, so a broken one never takes traffic.</summary>

@@ -33,6 +33,10 @@ public sealed class EvidenceRequesters
         return CryptographicOperations.FixedTimeEquals(presented, expected) && known ? entry.Requester : null;
     }
 
+    /// <summary>The HMAC key of the requester's callbacks: the lowercase hex SHA-256 of its secret (both sides know it; the hub never knows the secret).</summary>
+    public string? CallbackKey(string clientId) =>
+        _requesters.TryGetValue(clientId, out var entry) ? Convert.ToHexStringLower(entry.SecretSha256) : null;
+
     public EvidenceRequester? Find(string clientId) => _requesters.TryGetValue(clientId, out var entry) ? entry.Requester : null;
 
     private static EvidenceRequester ToRequester(EvidenceRequesterOptions r) =>

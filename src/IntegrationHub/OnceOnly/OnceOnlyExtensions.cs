@@ -28,6 +28,11 @@ public static class OnceOnlyExtensions
         // A factory, so the hub starts (and validates its container) before the provider adapter and the protocol are wired.
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EvidenceService>(sp));
         services.AddScoped<RequireRequesterToken>();
+        services.AddSingleton<EvidenceProtection>();
+        services.AddScoped(sp => ActivatorUtilities.CreateInstance<EvidenceRequestProcessor>(sp));
+        services.AddHttpClient(EvidenceRequestProcessor.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan); // CallbackTimeout governs
+        services.AddSingleton<EvidenceRequestWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<EvidenceRequestWorker>());
         return services;
     }
 
@@ -36,6 +41,7 @@ public static class OnceOnlyExtensions
         app.MapPost("/api/v1/evidence/token", EvidenceTokenEndpoint.IssueAsync).WithTags("Evidence").DisableAntiforgery();
         var requests = app.MapGroup("/api/v1/evidence/requests").WithTags("Evidence").AddEndpointFilter<RequireRequesterToken>();
         requests.MapPost("", EvidenceApi.RequestAsync);
+        requests.MapGet("/{requestId:guid}", EvidenceApi.StatusAsync);
         return app;
     }
 }

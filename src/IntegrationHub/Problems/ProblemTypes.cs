@@ -58,6 +58,7 @@ public static class ProblemTypes
     public static readonly ProblemType EvidenceRefused = new("evidence-refused", "The evidence lookup was refused", 403);
     public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
     public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
+    public static readonly ProblemType EvidenceRequestNotFound = new("evidence-request-not-found", "Evidence request not found", 404);
 }
 
 public static class ProblemResults

@@ -78,6 +78,10 @@ public sealed class KeyStore
             return new DestinationKey(thumbprint, rsa, thumbprint);
         });
 
+    /// <summary>A 256-bit key for encrypting data at rest for one purpose, derived from the master key (HKDF-SHA256).</summary>
+    public byte[] DerivedKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, System.Text.Encoding.UTF8.GetBytes(_masterKey), 32, info: System.Text.Encoding.UTF8.GetBytes(purpose));
+
     private T Get<T>(string name, Func<T> create) where T : class =>
         (T)_cache.GetOrAdd(name, _ => new Lazy<object>(() => create(), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
