@@ -115,7 +115,7 @@ public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory 
     internal static ApplicationCheck Compare(string type, JsonObject data, PersonReference applicant, string? provider)
     {
         var differences = new List<string>();
-        if (type == EvidenceTypes.Meldedaten && data["meldedaten"]?["anschrift"] is JsonObject registered)
+        if (type == EvidenceTypes.Meldedaten && data["anschrift"] is JsonObject registered)
         {
             void Field(string name, string? stated)
             {

@@ -95,8 +95,9 @@ public sealed class XNachweisProvider(HttpClient http) : IEvidenceProvider
         if (root.Name != Nw + XoevSchemas.NachweisAntwortElement)
             throw new HttpRequestException($"Evidence provider {providerName} answered with {root.Name.LocalName}.");
 
-        var data = root.Element(Nw + "nachweisdaten")?.Elements().FirstOrDefault() is { } daten
-            ? new JsonObject { [daten.Name.LocalName] = ToJson(daten) }
+        // The structured evidence as a JSON object of its fields (the evidence type says which kind it is).
+        var data = root.Element(Nw + "nachweisdaten")?.Elements().FirstOrDefault() is { } daten && ToJson(daten) is JsonObject fields
+            ? fields
             : new JsonObject();
         EvidenceDocument? document = null;
         if (root.Element(Nw + "dokument") is { } dokument)
