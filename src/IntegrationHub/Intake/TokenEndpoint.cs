@@ -14,19 +14,8 @@ public static class TokenEndpoint
 
     private static async Task<IResult> IssueAsync(HttpRequest request, SenderClients clients, AccessTokens tokens)
     {
-        if (!request.HasFormContentType)
-            return OAuthProblem(ProblemTypes.InvalidRequest, "invalid_request", "Send application/x-www-form-urlencoded.");
-        var form = await request.ReadFormAsync();
-        if (form["grant_type"] != "client_credentials")
-            return OAuthProblem(ProblemTypes.UnsupportedGrantType, "unsupported_grant_type", "grant_type must be client_credentials.");
-
-        // Credentials in the form body or as HTTP Basic (RFC 6749 2.3.1); senders use either.
-        string? clientId = form["client_id"], secret = form["client_secret"];
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) && TryDecodeBasic(header[6..].Trim(), out var basicId, out var basicSecret))
-            (clientId, secret) = (basicId, basicSecret);
-        if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(secret))
-            return OAuthProblem(ProblemTypes.InvalidClient, "invalid_client", "Client credentials are missing.");
+        var (clientId, secret, problem) = await ReadClientCredentialsAsync(request);
+        if (problem is not null) return problem;
 
         var client = clients.Authenticate(clientId, secret);
         if (client is null)
@@ -40,6 +29,26 @@ public static class TokenEndpoint
             expires_in = (int)tokens.Lifetime.TotalSeconds,
             scope,
         });
+    }
+
+    /// <summary>
+    /// The credentials of a client_credentials token request, in the form body or as HTTP Basic (RFC 6749 2.3.1; clients
+    /// use either), or the OAuth problem to answer instead. Shared by every token endpoint of the hub.
+    /// </summary>
+    public static async Task<(string ClientId, string Secret, IResult? Problem)> ReadClientCredentialsAsync(HttpRequest request)
+    {
+        if (!request.HasFormContentType)
+            return ("", "", OAuthProblem(ProblemTypes.InvalidRequest, "invalid_request", "Send application/x-www-form-urlencoded."));
+        var form = await request.ReadFormAsync();
+        if (form["grant_type"] != "client_credentials")
+            return ("", "", OAuthProblem(ProblemTypes.UnsupportedGrantType, "unsupported_grant_type", "grant_type must be client_credentials."));
+        string? clientId = form["client_id"], secret = form["client_secret"];
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) && TryDecodeBasic(header[6..].Trim(), out var basicId, out var basicSecret))
+            (clientId, secret) = (basicId, basicSecret);
+        if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(secret))
+            return ("", "", OAuthProblem(ProblemTypes.InvalidClient, "invalid_client", "Client credentials are missing."));
+        return (clientId, secret, null);
     }
 
     private static bool TryDecodeBasic(string value, out string id, out string secret)
@@ -58,6 +67,6 @@ public static class TokenEndpoint
     }
 
     // OAuth2 clients read "error"; everyone else reads the problem type.
-    private static IResult OAuthProblem(ProblemType type, string error, string detail) =>
+    public static IResult OAuthProblem(ProblemType type, string error, string detail) =>
         ProblemResults.Problem(type, detail, new Dictionary<string, object?> { ["error"] = error });
 }
