@@ -12,6 +12,7 @@ using IntegrationHub.Observability;
 using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Protocol;
 using IntegrationHub.OnceOnly.Providers;
+using IntegrationHub.Operations;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -59,6 +60,7 @@ public static class IntegrationHubExtensions
         services.AddFitConnectSubscriber(configuration, hub);
         services.AddOnceOnly(configuration, hub);
         services.AddEvidenceProviders();
+        services.AddOperations(configuration, hub);
 
         services.AddHubBus(configuration, hub);
 
@@ -128,6 +130,9 @@ public static class IntegrationHubExtensions
                 await Results.Problem(statusCode: status.HttpContext.Response.StatusCode).ExecuteAsync(status.HttpContext);
         });
 
+        app.UseAuthentication();
+        app.UseAuthorization();
+
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
@@ -138,6 +143,7 @@ public static class IntegrationHubExtensions
         app.MapFitConnectSubscriber();
         app.MapAccessProtocol();
         app.MapOnceOnly();
+        app.MapOperations();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using IntegrationHub.OnceOnly;
+using IntegrationHub.Operations;
 using IntegrationHub.OnceOnly.Protocol;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,6 +15,11 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<StatusReport> StatusReports => Set<StatusReport>();
     public DbSet<AccessProtocolRecord> AccessProtocol => Set<AccessProtocolRecord>();
     public DbSet<EvidenceRequestRecord> EvidenceRequests => Set<EvidenceRequestRecord>();
+    public DbSet<FailedMessage> FailedMessages => Set<FailedMessage>();
+    public DbSet<FailedMessageEvent> FailedMessageEvents => Set<FailedMessageEvent>();
+    public DbSet<RetryBatch> RetryBatches => Set<RetryBatch>();
+    public DbSet<MessageEdit> MessageEdits => Set<MessageEdit>();
+    public DbSet<OperatorAuditEntry> OperatorAudit => Set<OperatorAuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -65,6 +71,42 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
             // Several hub processes work the table: a claim is a conditional update on UpdatedAt.
             e.Property(x => x.UpdatedAt).IsConcurrencyToken();
+        });
+        b.Entity<FailedMessage>(e =>
+        {
+            e.HasKey(x => x.Id);
+            // One row per original message: a retried message that fails again comes back to the same row.
+            e.HasIndex(x => x.MessageId).IsUnique();
+            e.HasIndex(x => new { x.Status, x.LastFailedAt });
+            e.HasIndex(x => new { x.Fingerprint, x.Status });
+            e.HasIndex(x => x.SubmissionId);
+            e.HasIndex(x => x.RetryBatchId);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.UpdatedAt).IsConcurrencyToken();
+        });
+        b.Entity<FailedMessageEvent>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.FailedMessageId);
+        });
+        b.Entity<RetryBatch>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        });
+        b.Entity<MessageEdit>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.FailedMessageId);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.DecidedAt).IsConcurrencyToken();
+        });
+        b.Entity<OperatorAuditEntry>(e =>
+        {
+            e.ToTable("OperatorAudit");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.At);
         });
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.

@@ -38,6 +38,10 @@ public sealed class Submission
     public string? Origin { get; set; }
     /// <summary>The citizen-facing status (CitizenStatus.*), latest milestone of the timeline.</summary>
     public string? CitizenStatus { get; set; }
+    /// <summary>When retention deleted the personal data (stored payloads, documents); metadata and protocol stay.</summary>
+    public DateTimeOffset? PayloadsDeletedAt { get; set; }
+    /// <summary>An approved operator edit (MessageEdit) whose corrected application XML targets get instead of the original.</summary>
+    public Guid? DataEditId { get; set; }
 
     public IReadOnlyList<Guid> AnnouncedAttachmentIds =>
         AnnouncedAttachments.Length == 0 ? [] : AnnouncedAttachments.Split(',').Select(Guid.Parse).ToList();
@@ -84,6 +88,8 @@ public sealed class TargetDelivery
     public string? Payload { get; set; }
     /// <summary>The target's own reference for what it took (mailbox message id, DMS object, postbox message).</summary>
     public string? Reference { get; set; }
+    /// <summary>An operator redirected this call to another configured target of the same kind (e.g. a replacement instance).</summary>
+    public string? RedirectedTo { get; set; }
     public DeliveryStatus Status { get; set; }
     /// <summary>Sent with every call to the target: submission id + target, stable across retries and replays.</summary>
     public string IdempotencyKey { get; set; } = string.Empty;

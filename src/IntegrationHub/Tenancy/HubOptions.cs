@@ -124,6 +124,8 @@ public sealed class TenantOptions
     public RedeliveryOverrides? Redelivery { get; set; }
     /// <summary>Who provides which evidence type for this municipality (see OnceOnly).</summary>
     public IntegrationHub.OnceOnly.TenantEvidenceOptions Evidence { get; set; } = new();
+    /// <summary>How long personal data of completed submissions is kept (beats Hub:Operations:Retention:SubmissionPayloads).</summary>
+    public TimeSpan? PayloadRetention { get; set; }
 }
 
 /// <summary>One line of a municipality's Aktenplan mapping: documents of this kind of this service are filed under this key.</summary>
