@@ -1,5 +1,6 @@
 using IntegrationHub.Operations.Access;
 using IntegrationHub.Operations.Api;
+using IntegrationHub.Operations.Audit;
 using IntegrationHub.Operations.Console;
 using IntegrationHub.Operations.Edits;
 using IntegrationHub.Operations.FailedMessages;
@@ -17,6 +18,7 @@ public static class OperationsExtensions
     public static IServiceCollection AddOperations(this IServiceCollection services, IConfiguration configuration, HubOptions hub)
     {
         services.AddOperatorAuthentication(configuration);
+        services.AddScoped<IOperatorAudit, OperatorAudit>();
         services.AddFailedMessageStore(configuration, hub);
         services.AddMessageEdits();
         services.AddRetention(configuration, hub);
