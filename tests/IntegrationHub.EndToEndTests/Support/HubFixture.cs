@@ -6,6 +6,9 @@ using IntegrationHub.Simulators;
 using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
@@ -55,7 +58,12 @@ public class HubFixture : IAsyncLifetime
         var servers = OnServers ? await TestServers.HubSettingsAsync("e2e") : [];
         _virtualHost = servers.GetValueOrDefault("ConnectionStrings:RabbitMq");
         Factory = CreateHub(servers);
-        _ = Factory.Server; // start the hub
+        if (ListensOnRealPort)
+        {
+            Factory.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+            Factory.StartServer();
+        }
+        else _ = Factory.Server; // start the hub
 
         var tenants = Factory.Services.GetRequiredService<TenantDirectory>();
         var keys = Factory.Services.GetRequiredService<KeyStore>();
@@ -64,8 +72,16 @@ public class HubFixture : IAsyncLifetime
         clients.Register(ClientId, ClientSecret, tenants.Tenants.SelectMany(t => t.Destinations).Select(d => d.Id));
         clients.Register(NarrowClientId, ClientSecret, [DarmstadtWohngeld]);
         // The procedure reaches the hub (in-memory test server) through the factory's client.
-        Simulators.Prosoz.Reports.ConfigureCallbacks(Factory.CreateClient(), new Uri("http://localhost/api/v1/procedures/prosoz/reports"), ProsozCallbackSecret);
+        Simulators.Prosoz.Reports.ConfigureCallbacks(Factory.CreateClient(), new Uri(BaseAddress, "api/v1/procedures/prosoz/reports"), ProsozCallbackSecret);
     }
+
+    /// <summary>True: the hub listens on a real 127.0.0.1 port (Kestrel), e.g. for a browser; else the in-memory test server.</summary>
+    protected virtual bool ListensOnRealPort => false;
+
+    /// <summary>Where the hub answers: its Kestrel address, or the test server's placeholder host.</summary>
+    public Uri BaseAddress => ListensOnRealPort
+        ? new Uri(Factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/")
+        : new Uri("http://localhost/");
 
     /// <summary>A hub (not yet started) with every setting of this fixture: the simulators as targets, then <see cref="Settings"/>.</summary>
     protected WebApplicationFactory<Program> CreateHub(IReadOnlyDictionary<string, string?> servers) =>
