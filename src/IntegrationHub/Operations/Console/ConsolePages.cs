@@ -14,7 +14,6 @@ internal static class ConsolePages
     public static void Map(RouteGroupBuilder ops)
     {
         ops.MapGet("", View(DashboardAsync));
-        ops.MapGet("/", View(DashboardAsync));
         ops.MapGet("/submissions", View(SearchAsync));
         ops.MapGet("/submissions/{id:guid}", View(SubmissionAsync));
         ops.MapGet("/audit", View(AuditAsync));
