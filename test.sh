@@ -3,6 +3,7 @@
 #   ./test.sh          all suites; provisions and starts RabbitMQ, PostgreSQL and Azurite on 127.0.0.1
 #                      (installing them with apt/npm when absent) and stops them at the end
 #   ./test.sh --fast   contract, unit and embedded end-to-end suites only: no servers (quick check while developing)
+# Both install Debian's Chromium when absent: the operations console's browser test drives it (it fails without it).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,9 @@ fast=false
 run_dir="$PWD/.test-run"
 rm -rf "$run_dir" && mkdir -p "$run_dir/results"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Playwright drives the installed Chromium; it must never download browsers.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+scripts/ensure-chromium.sh || echo "Without Chromium the browser test (ConsoleBrowserTests) fails."
 
 # suite = project[:name[:environment]]
 suites=(tests/IntegrationHub.Contracts.Tests tests/IntegrationHub.UnitTests tests/IntegrationHub.EndToEndTests)
