@@ -8,6 +8,7 @@ using IntegrationHub.Operations.Retention;
 using IntegrationHub.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Quartz;
 
 namespace IntegrationHub.EndToEndTests;
 
@@ -141,6 +142,19 @@ public sealed class RetentionTests(OperationsHubFixture hub)
         await RunRetentionAsync();
 
         (await BlobsOfAsync(expired)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task The_job_is_on_the_hubs_scheduler_once_per_interval_never_twice_at_once()
+    {
+        var scheduler = await hub.Factory.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+
+        var job = await scheduler.GetJobDetail(new JobKey(RetentionJob.Name));
+        job.Should().NotBeNull();
+        job!.JobType.Type.Should().Be(typeof(RetentionJob));
+        job.ConcurrentExecutionDisallowed.Should().BeTrue();
+        var trigger = (await scheduler.GetTrigger(new TriggerKey(RetentionJob.Name))).Should().BeAssignableTo<ISimpleTrigger>().Subject;
+        trigger.RepeatInterval.Should().Be(TimeSpan.FromHours(1), "Hub:Operations:Retention:Interval of appsettings.json");
     }
 
     private async Task<RetentionResult> RunRetentionAsync()
