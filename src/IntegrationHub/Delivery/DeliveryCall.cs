@@ -10,7 +10,8 @@ namespace IntegrationHub.Delivery;
 /// <summary>
 /// Everything an adapter may need for one call, read lazily: the step and its payload, the submission, the target's and
 /// the municipality's configuration, the signed handover, the decrypted application and its attachments (always from
-/// the stored original), and documents procedures sent back.
+/// the stored original, with an operator's approved edit of the application XML in place of the sender's), and documents
+/// procedures sent back.
 /// </summary>
 public sealed class DeliveryCall
 {
@@ -53,9 +54,12 @@ public sealed class DeliveryCall
     /// <summary>The case number the specialist procedure assigned, once it has (null before, and for the handover itself).</summary>
     public string? ProcedureAktenzeichen { get; }
 
-    /// <summary>Metadata, application XML and verified attachments, decrypted from the stored original (once per call).</summary>
+    /// <summary>
+    /// Metadata, application XML and verified attachments, decrypted from the stored original (once per call). After an
+    /// operator's approved edit (Submission.DataEditId) the application XML is the edited one; see SubmissionReader.ReadForDeliveryAsync.
+    /// </summary>
     public async Task<DecryptedSubmission> ReadSubmissionAsync(CancellationToken ct) =>
-        _decrypted ??= await _reader.ReadAsync(Submission, ct);
+        _decrypted ??= await _reader.ReadForDeliveryAsync(Submission, ct);
 
     /// <summary>The application XML, parsed safely and validated against its contract.</summary>
     public async Task<System.Xml.XmlDocument> ReadApplicationAsync(CancellationToken ct) =>

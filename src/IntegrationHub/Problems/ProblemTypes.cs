@@ -59,6 +59,19 @@ public static class ProblemTypes
     public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
     public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
     public static readonly ProblemType EvidenceRequestNotFound = new("evidence-request-not-found", "Evidence request not found", 404);
+
+    // Operations
+    // Edit and retry (Operations/Edits)
+    public static readonly ProblemType EditAndRetryDisabled = new("edit-and-retry-disabled", "Edit and retry is switched off (Hub:Operations:EditAndRetry:Enabled)", 403);
+    public static readonly ProblemType EditForbidden = new("edit-forbidden", "Only an admin may propose, approve or reject an edit", 403);
+    public static readonly ProblemType EditMessageNotFound = new("edit-message-not-found", "No such failed message in the municipalities you may see", 404);
+    public static readonly ProblemType EditMessageNotUnresolved = new("edit-message-not-unresolved", "Only an unresolved failed message can be edited and retried", 409);
+    public static readonly ProblemType EditInvalid = new("edit-invalid", "The edit is not valid", 422);
+    public static readonly ProblemType EditNotFound = new("edit-not-found", "No such edit in the municipalities you may see", 404);
+    public static readonly ProblemType EditApprovalByProposer = new("edit-approval-by-proposer", "An edit must be approved by someone other than its proposer", 409);
+    public static readonly ProblemType EditAlreadyDecided = new("edit-already-decided", "The edit was already approved or rejected", 409);
+    /// <summary>Delivery: the approved edit that replaces the application is gone or fails its integrity check.</summary>
+    public static readonly ProblemType EditedDataUnverifiable = new("edited-data-unverifiable", "The approved edit of the application is missing or fails its integrity check", 422);
 }
 
 public static class ProblemResults

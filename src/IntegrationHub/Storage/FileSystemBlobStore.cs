@@ -55,8 +55,11 @@ public sealed class FileSystemBlobStore : IBlobStore
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await Task.Yield();
-        if (!Directory.Exists(_root)) yield break;
-        foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories))
+        // Start in the prefix's folder: listing one submission's blobs (retention) must not walk the whole store.
+        var slash = prefix.LastIndexOf('/');
+        var start = slash <= 0 ? _root : PathOf(prefix[..slash]);
+        if (!Directory.Exists(start)) yield break;
+        foreach (var file in Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories))
         {
             ct.ThrowIfCancellationRequested();
             if (file.EndsWith(".tmp", StringComparison.Ordinal)) continue;

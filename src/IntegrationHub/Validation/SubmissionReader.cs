@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using IntegrationHub.Jose;
 using IntegrationHub.Jose.Streaming;
 using IntegrationHub.Ledger;
+using IntegrationHub.Operations.Edits;
 using IntegrationHub.Problems;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
@@ -35,8 +36,9 @@ public sealed class AttachmentIntegrityException(ProblemType type, string detail
 /// (chosen by destination, never by the JWE header) and checks them against the metadata's hashes.
 /// Used by validation and again by delivery, which always starts from the stored original.
 /// Attachments are never held whole: they are verified by streaming and opened as streams.
+/// <paramref name="edits"/> reads an operator's approved edit of the application (see <see cref="ReadForDeliveryAsync"/>).
 /// </summary>
-public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options)
+public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null)
 {
     // Read-ahead of an opened attachment: the decryptor pauses when the consumer is this far behind.
     private const long PipePauseBytes = 1024 * 1024;
@@ -47,6 +49,37 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     /// </summary>
     /// <exception cref="SubmissionProblemException">The sender's submission is not acceptable.</exception>
     public async Task<DecryptedSubmission> ReadAsync(Submission submission, CancellationToken ct)
+    {
+        var (metadata, schemaUri, data) = await ReadDataAsync(submission, ct);
+        var limits = options.Value.Limits;
+        var key = keys.DestinationKey(submission.DestinationId);
+        var content = ContentStructure(metadata);
+
+        var described = DescribedAttachments(content);
+        var announced = submission.AnnouncedAttachmentIds;
+        // Same set, each id once: a duplicate entry must not stand in for an attachment that is never described.
+        if (described.Count != announced.Count || !described.Select(d => d.Id).ToHashSet().SetEquals(announced)
+            || described.DistinctBy(d => d.Id).Count() != described.Count)
+            throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch,
+                $"The metadata describes {described.Count} attachment(s); {announced.Count} were announced, and the ids must match.");
+
+        var attachments = new List<VerifiedAttachment>();
+        foreach (var (id, hash, fileName, mimeType) in described)
+        {
+            var (actual, size) = await HashAttachmentAsync(submission.Id, id, key, limits.MaxAttachmentBytes, ct);
+            if (!Sha512Hex.FixedTimeEqualsHex(hash, actual))
+                throw new SubmissionProblemException(ProblemTypes.HashMismatch, HashMismatchDetail(id));
+            attachments.Add(new VerifiedAttachment(id, fileName, mimeType, actual, size));
+        }
+        return new DecryptedSubmission(metadata, schemaUri, data, attachments);
+    }
+
+    /// <summary>
+    /// Metadata and the sender's application data, decrypted and checked against the metadata's hash; attachments are
+    /// not touched (the operations console shows the original application with this).
+    /// </summary>
+    /// <exception cref="SubmissionProblemException">The sender's submission is not acceptable.</exception>
+    public async Task<(JsonObject Metadata, string SchemaUri, byte[] Data)> ReadDataAsync(Submission submission, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(submission);
         var limits = options.Value.Limits;
@@ -70,24 +103,20 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         var data = await DecryptAsync(SubmissionBlobs.Data(submission.Id), key, limits.MaxDataBytes, "data", ct);
         if (!Sha512Hex.FixedTimeEqualsHex(dataHash, Sha512Hex.Compute(data)))
             throw new SubmissionProblemException(ProblemTypes.HashMismatch, "The hash of the data does not match contentStructure.data.hash.");
+        return (metadata, schemaUri, data);
+    }
 
-        var described = DescribedAttachments(content);
-        var announced = submission.AnnouncedAttachmentIds;
-        // Same set, each id once: a duplicate entry must not stand in for an attachment that is never described.
-        if (described.Count != announced.Count || !described.Select(d => d.Id).ToHashSet().SetEquals(announced)
-            || described.DistinctBy(d => d.Id).Count() != described.Count)
-            throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch,
-                $"The metadata describes {described.Count} attachment(s); {announced.Count} were announced, and the ids must match.");
-
-        var attachments = new List<VerifiedAttachment>();
-        foreach (var (id, hash, fileName, mimeType) in described)
-        {
-            var (actual, size) = await HashAttachmentAsync(submission.Id, id, key, limits.MaxAttachmentBytes, ct);
-            if (!Sha512Hex.FixedTimeEqualsHex(hash, actual))
-                throw new SubmissionProblemException(ProblemTypes.HashMismatch, HashMismatchDetail(id));
-            attachments.Add(new VerifiedAttachment(id, fileName, mimeType, actual, size));
-        }
-        return new DecryptedSubmission(metadata, schemaUri, data, attachments);
+    /// <summary>
+    /// What targets get (DeliveryCall): the stored original, verified as by <see cref="ReadAsync"/>, except that once an
+    /// operator's edit of the application was approved (Submission.DataEditId, Operations/Edits) its corrected XML,
+    /// checked against its stored SHA-512, stands in for the data. Metadata and attachments stay the sender's.
+    /// </summary>
+    public async Task<DecryptedSubmission> ReadForDeliveryAsync(Submission submission, CancellationToken ct)
+    {
+        var original = await ReadAsync(submission, ct);
+        if (submission.DataEditId is not { } editId) return original;
+        if (edits is null) throw new InvalidOperationException("The submission has an approved data edit, but no reader of edits is configured.");
+        return original with { Data = await edits.ReadApprovedAsync(submission.Id, editId, ct) };
     }
 
     /// <summary>

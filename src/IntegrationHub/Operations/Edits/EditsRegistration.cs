@@ -4,6 +4,11 @@ namespace IntegrationHub.Operations.Edits;
 
 public static class EditsRegistration
 {
-    // Placeholder of the seam: edit and retry registers here.
-    public static IServiceCollection AddMessageEdits(this IServiceCollection services) => services;
+    /// <summary>Edit and retry (Hub:Operations:EditAndRetry) and the reader of approved edits that delivery uses.</summary>
+    public static IServiceCollection AddMessageEdits(this IServiceCollection services)
+    {
+        services.AddSingleton<EditedApplicationData>();
+        services.AddScoped<IMessageEdits, MessageEdits>();
+        return services;
+    }
 }
