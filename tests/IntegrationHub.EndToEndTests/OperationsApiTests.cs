@@ -249,6 +249,16 @@ public sealed class OperationsApiTests(OperationsApiFixture hub)
         byActor!["items"]!.AsArray().Should().ContainSingle().Which!["count"]!.GetValue<int>().Should().Be(12);
     }
 
+    [Fact]
+    public async Task The_openapi_document_lists_the_operations_endpoints()
+    {
+        var document = await hub.Client(null).GetFromJsonAsync<JsonObject>("/openapi/v1.json");
+
+        var paths = document!["paths"]!.AsObject().Select(p => p.Key).ToList();
+        paths.Should().Contain(["/api/v1/operations/failed-messages/retry", "/api/v1/operations/failed-messages/groups",
+            "/api/v1/operations/retry-batches/{id}", "/api/v1/operations/edits/{id}/approve", "/api/v1/operations/audit"]);
+    }
+
     private static StringContent Json(object body) => new(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
     private static async Task<JsonObject> ExpectProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
