@@ -259,6 +259,11 @@ public sealed class Hubctl
             await _error.WriteLineAsync(e.Message);
             return Unreachable;
         }
+        catch (JsonException)
+        {
+            await _error.WriteLineAsync($"The answer is not the operations API's JSON: is --hub the hub's address?");
+            return Unreachable;
+        }
         finally
         {
             owned?.Dispose();
