@@ -61,6 +61,14 @@ public static class ProblemTypes
     public static readonly ProblemType EvidenceRequestNotFound = new("evidence-request-not-found", "Evidence request not found", 404);
 
     // Operations
+    public static readonly ProblemType OperatorUnauthenticated = new("operator-unauthenticated", "An operator API key, OIDC token or console session is required", 401);
+    public static readonly ProblemType OperatorForbidden = new("operator-forbidden", "The operator's role does not allow this", 403);
+    public static readonly ProblemType InvalidOperationsQuery = new("invalid-operations-query", "A query parameter of the operations API is invalid", 400);
+    public static readonly ProblemType InvalidSelection = new("invalid-selection", "Select failed messages by ids or by a filter (all=true for every failed message)", 400);
+    public static readonly ProblemType FailedMessageNotFound = new("failed-message-not-found", "Failed message not found", 404);
+    public static readonly ProblemType RetryBatchNotFound = new("retry-batch-not-found", "Retry batch not found", 404);
+    public static readonly ProblemType OperationsUnavailable = new("operations-unavailable", "This part of the operations console is not available in this hub", 503);
+
     // Edit and retry (Operations/Edits)
     public static readonly ProblemType EditAndRetryDisabled = new("edit-and-retry-disabled", "Edit and retry is switched off (Hub:Operations:EditAndRetry:Enabled)", 403);
     public static readonly ProblemType EditForbidden = new("edit-forbidden", "Only an admin may propose, approve or reject an edit", 403);
