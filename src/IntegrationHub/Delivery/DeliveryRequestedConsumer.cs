@@ -4,6 +4,7 @@ using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Delivery.Resilience;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
+using IntegrationHub.Operations.FailedMessages;
 using IntegrationHub.OnceOnly.Checks;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
@@ -64,10 +65,13 @@ public sealed class DeliveryRequestedConsumer(
         activity?.SetTag("hub.target", delivery.Target);
         activity?.SetTag("hub.step", delivery.Step);
 
-        var targetOptions = tenants.Target(delivery.Target);
+        // An operator may have redirected this call to another target of the same kind: its options, settings, adapter
+        // and resilience pipeline (DeliveryCall.Target); the ledger keeps the original target.
+        var targetName = delivery.RedirectedTo ?? delivery.Target;
+        var targetOptions = tenants.Target(targetName);
         var adapter = adapters.FirstOrDefault(a => string.Equals(a.Kind, targetOptions.Kind, StringComparison.OrdinalIgnoreCase));
         var call = new DeliveryCall(delivery, submission, targetOptions, tenants.FindTenant(submission.Ars) ?? new TenantOptions { Ars = submission.Ars, Name = submission.Ars },
-            configuration.GetSection($"{HubOptions.Section}:Targets:{delivery.Target}"), await ProcedureAktenzeichenAsync(submission, ct),
+            configuration.GetSection($"{HubOptions.Section}:Targets:{targetName}"), await ProcedureAktenzeichenAsync(submission, ct),
             reader, blobs, keys, options.Value.Limits.MaxXmlCharacters)
         {
             Checks = delivery.Step == DeliverySteps.Handover
@@ -135,6 +139,8 @@ public sealed class DeliveryRequestedConsumer(
             return;
         }
 
+        // A retried failed message about this delivery is resolved now (the retry worker's periodic check covers the rest).
+        await FailedMessageResolution.DeliverySucceededAsync(db, recorded.SubmissionId, recorded.Id, ct);
         HubTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", recorded.Target));
         HubTelemetry.DeliveryDuration.Record(stopwatch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("target", recorded.Target));
         logger.LogInformation("Delivery step {Step} done: {Status}", recorded.Step, recorded.Status);

@@ -59,6 +59,10 @@ public static class ProblemTypes
     public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
     public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
     public static readonly ProblemType EvidenceRequestNotFound = new("evidence-request-not-found", "Evidence request not found", 404);
+
+    // Operations
+    public static readonly ProblemType OperatorForbidden = new("operator-forbidden", "The operator's role does not allow this action", 403);
+    public static readonly ProblemType RedirectTargetInvalid = new("redirect-target-invalid", "Failed deliveries can only be redirected to another configured target of the same kind", 422);
 }
 
 public static class ProblemResults
