@@ -4,7 +4,6 @@ using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Delivery.Resilience;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
-using IntegrationHub.Operations.FailedMessages;
 using IntegrationHub.OnceOnly.Checks;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
@@ -139,8 +138,6 @@ public sealed class DeliveryRequestedConsumer(
             return;
         }
 
-        // A retried failed message about this delivery is resolved now (the retry worker's periodic check covers the rest).
-        await FailedMessageResolution.DeliverySucceededAsync(db, recorded.SubmissionId, recorded.Id, ct);
         HubTelemetry.Deliveries.Add(1, new KeyValuePair<string, object?>("target", recorded.Target));
         HubTelemetry.DeliveryDuration.Record(stopwatch.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("target", recorded.Target));
         logger.LogInformation("Delivery step {Step} done: {Status}", recorded.Step, recorded.Status);

@@ -6,7 +6,8 @@ namespace IntegrationHub.Operations.FailedMessages;
 /// <summary>
 /// Whether a failed message's work has succeeded meanwhile, read from the ledger: a delivery delivered or placed, a
 /// submission decided (after SubmissionReceived), a submission routed (after SubmissionAccepted). A retry skips such a
-/// message, and a retried one is resolved once its work is done.
+/// message, and the retry worker resolves a retried one once its work is done, whoever did it (the retried message, the
+/// ledger sweep's request, a procedure's report).
 /// </summary>
 public static class FailedMessageResolution
 {
@@ -21,15 +22,6 @@ public static class FailedMessageResolution
             || (f.MessageType == SubmissionReceived && db.Submissions.Any(s => s.Id == f.SubmissionId
                 && (s.Status == SubmissionStatus.Accepted || s.Status == SubmissionStatus.Rejected)))
             || (f.MessageType == SubmissionAccepted && db.Submissions.Any(s => s.Id == f.SubmissionId && s.RoutedAt != null)));
-
-    /// <summary>Called where a delivery succeeds: a retried failed message about it is resolved at once.</summary>
-    public static async Task DeliverySucceededAsync(HubDbContext db, Guid submissionId, Guid deliveryId, CancellationToken ct)
-    {
-        var ids = await db.FailedMessages.AsNoTracking()
-            .Where(f => f.SubmissionId == submissionId && f.DeliveryId == deliveryId && f.Status == FailedMessageStatus.RetryIssued)
-            .Select(f => f.Id).ToListAsync(ct);
-        await ResolveAsync(db, ids, ct);
-    }
 
     /// <summary>Every retried message whose work has succeeded: resolved (the periodic check, so none stays "retry issued").</summary>
     public static async Task<int> ResolveSucceededAsync(HubDbContext db, CancellationToken ct)
@@ -48,22 +40,21 @@ public static class FailedMessageResolution
 
     private static async Task<int> ResolveAsync(HubDbContext db, IReadOnlyList<Guid> ids, CancellationToken ct)
     {
-        var resolved = 0;
-        foreach (var id in ids)
-        {
-            // One conditional update per row: a second hub resolving the same row at once changes nothing and writes no event.
-            var now = DateTimeOffset.UtcNow;
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var changed = await db.FailedMessages.Where(f => f.Id == id && f.Status == FailedMessageStatus.RetryIssued)
-                .ExecuteUpdateAsync(u => u.SetProperty(f => f.Status, FailedMessageStatus.Resolved).SetProperty(f => f.ResolvedAt, now)
-                    .SetProperty(f => f.UpdatedAt, now), ct);
-            if (changed == 0) continue;
-            db.FailedMessageEvents.Add(new FailedMessageEvent { FailedMessageId = id, At = now, Action = FailedMessageActions.Resolved });
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-            db.ChangeTracker.Clear();
-            resolved++;
-        }
-        return resolved;
+        // One set-based update per page; the rows this transaction changed are those with its own ResolvedAt, so a
+        // second hub resolving the same rows at once writes no second "resolved" event.
+        var now = DateTimeOffset.UtcNow;
+        now = now.AddTicks(-(now.Ticks % 10)); // whole microseconds: PostgreSQL keeps no finer, the comparison below must hold
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.FailedMessages.Where(f => ids.Contains(f.Id) && f.Status == FailedMessageStatus.RetryIssued)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.Status, FailedMessageStatus.Resolved).SetProperty(f => f.ResolvedAt, now)
+                .SetProperty(f => f.UpdatedAt, now), ct);
+        if (changed == 0) return 0;
+        var mine = await db.FailedMessages.Where(f => ids.Contains(f.Id) && f.Status == FailedMessageStatus.Resolved && f.ResolvedAt == now)
+            .Select(f => f.Id).ToListAsync(ct);
+        db.FailedMessageEvents.AddRange(mine.Select(id => new FailedMessageEvent { FailedMessageId = id, At = now, Action = FailedMessageActions.Resolved }));
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return mine.Count;
     }
 }

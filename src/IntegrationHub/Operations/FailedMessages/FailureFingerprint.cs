@@ -49,7 +49,12 @@ public static partial class FailureFingerprint
         var paren = frame.IndexOf('(');
         if (paren >= 0) frame = frame[..paren];
         frame = DisplayClass().Replace(frame, string.Empty);
-        frame = Generated().Replace(frame, "$1");
+        // Nested from the inside out: <<ExecuteAsync>b__0>d -> <ExecuteAsync>d -> ExecuteAsync
+        for (var before = string.Empty; before != frame;)
+        {
+            before = frame;
+            frame = Generated().Replace(frame, "$1");
+        }
         frame = frame.Replace(".MoveNext", string.Empty, StringComparison.Ordinal);
         frame = frame.Replace("+", ".", StringComparison.Ordinal);
         return DoubleDot().Replace(frame, ".").TrimEnd('.');
@@ -58,8 +63,8 @@ public static partial class FailureFingerprint
     [GeneratedRegex(@"<>c(__DisplayClass\d+_\d+)?")]
     private static partial Regex DisplayClass();
 
-    // <Consume>d__12 (async state machine), <Consume>b__3_0 (lambda), <Consume>g__Local|4_0 (local function)
-    [GeneratedRegex(@"<([^>]+)>[a-z]__[\w|]*")]
+    // <Consume>d__12 (async state machine), <Consume>b__3_0 (lambda), <Consume>g__Local|4_0 (local function), <…>d
+    [GeneratedRegex(@"<([^<>]+)>[a-z](__[\w|]*)?")]
     private static partial Regex Generated();
 
     [GeneratedRegex(@"\.{2,}")]

@@ -31,7 +31,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
     IHostApplicationLifetime lifetime, ILogger<RetryWorker> logger) : BackgroundService
 {
     /// <summary>How often retried messages are checked against the ledger.</summary>
-    public static readonly TimeSpan ResolveInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ResolveInterval = TimeSpan.FromSeconds(1);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
