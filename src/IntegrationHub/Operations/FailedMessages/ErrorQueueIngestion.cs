@@ -38,7 +38,8 @@ public sealed class ErrorQueueConsumer(IFailureRecorder recorder, ILogger<ErrorQ
             ExceptionType: headers.GetValueOrDefault(ErrorQueueHeaders.ExceptionType) ?? "unknown",
             ExceptionMessage: headers.GetValueOrDefault(ErrorQueueHeaders.ExceptionMessage),
             StackTrace: headers.GetValueOrDefault(ErrorQueueHeaders.StackTrace),
-            Body: context.ReceiveContext.Body.GetString(),
+            // GetBytes: RabbitMQ's body gives no text from GetString.
+            Body: System.Text.Encoding.UTF8.GetString(context.ReceiveContext.Body.GetBytes()),
             Headers: headers,
             FailedAt: DateTimeOffset.TryParse(headers.GetValueOrDefault(ErrorQueueHeaders.Timestamp), CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow);
@@ -70,10 +71,15 @@ public static class ErrorQueueHeaders
         return headers;
     }
 
-    /// <summary>What a retry sends again: everything but the fault's own headers.</summary>
+    /// <summary>Set by the transport on every receive (RabbitMQ's delivery and consumer tags, the publisher's sequence number, …).</summary>
+    private static readonly string[] TransportPrefixes = ["RabbitMQ-", "x-dotnet-"];
+    private static readonly string[] TransportHeaders = ["MessageId", "Content-Type"];
+
+    /// <summary>What a retry sends again: the original headers without the fault's own and without those the transport sets.</summary>
     public static bool KeptOnRetry(string key) =>
         !key.StartsWith(FaultPrefix, StringComparison.OrdinalIgnoreCase) && !key.Equals(Reason, StringComparison.OrdinalIgnoreCase)
-        && !key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase);
+        && !TransportPrefixes.Any(p => key.StartsWith(p, StringComparison.OrdinalIgnoreCase))
+        && !TransportHeaders.Contains(key, StringComparer.OrdinalIgnoreCase);
 
     private static string Text(object value) => value switch
     {

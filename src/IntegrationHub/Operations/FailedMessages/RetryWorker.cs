@@ -212,7 +212,9 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         if (editedHeaders is not null)
             foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(editedHeaders) ?? [])
                 headers[key] = value;
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{member.Endpoint}"));
+        // To the endpoint's exchange (bound to its queue), not "queue:": sending there would declare the queue again
+        // with default arguments, which RabbitMQ refuses for a quorum queue (PRECONDITION_FAILED).
+        var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{member.Endpoint}"));
         await endpoint.Send(message!, type, Pipe.Execute<SendContext>(context =>
         {
             context.MessageId = member.MessageId;
