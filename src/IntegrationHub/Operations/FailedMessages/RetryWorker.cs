@@ -183,18 +183,24 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
             await transaction.CommitAsync(ct);
         }
 
-        foreach (var member in toSend)
+        // Several sends in flight: with publisher confirmation each one waits for the broker.
+        foreach (var chunk in toSend.Chunk(SendsInFlight))
+            await Task.WhenAll(chunk.Select(member => TrySendAsync(member, edits.GetValueOrDefault(member.Id), ct)));
+    }
+
+    private const int SendsInFlight = 32;
+
+    private async Task TrySendAsync(Member member, string? editedHeaders, CancellationToken ct)
+    {
+        try
         {
-            try
-            {
-                await SendAsync(member, edits.GetValueOrDefault(member.Id), ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The ledger already says "to do": the sweep requests the work again.
-                logger.LogWarning("Retry of message {MessageId} could not be sent ({Reason}); the ledger sweep requests its work again",
-                    member.MessageId, e.GetType().Name);
-            }
+            await SendAsync(member, editedHeaders, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The ledger already says "to do": the sweep requests the work again.
+            logger.LogWarning("Retry of message {MessageId} could not be sent ({Reason}); the ledger sweep requests its work again",
+                member.MessageId, e.GetType().Name);
         }
     }
 
