@@ -39,7 +39,8 @@ public sealed class DeliveryCall
 
     public TargetDelivery Delivery { get; }
     public Submission Submission { get; }
-    public string Target => Delivery.Target;
+    /// <summary>The target called: the one an operator redirected the delivery to, else the delivery's own.</summary>
+    public string Target => Delivery.RedirectedTo ?? Delivery.Target;
     public string Step => Delivery.Step;
     public TargetOptions Options { get; }
     public TenantOptions Tenant { get; }

@@ -64,10 +64,13 @@ public sealed class DeliveryRequestedConsumer(
         activity?.SetTag("hub.target", delivery.Target);
         activity?.SetTag("hub.step", delivery.Step);
 
-        var targetOptions = tenants.Target(delivery.Target);
+        // An operator may have redirected this call to another target of the same kind: its options, settings, adapter
+        // and resilience pipeline (DeliveryCall.Target); the ledger keeps the original target.
+        var targetName = delivery.RedirectedTo ?? delivery.Target;
+        var targetOptions = tenants.Target(targetName);
         var adapter = adapters.FirstOrDefault(a => string.Equals(a.Kind, targetOptions.Kind, StringComparison.OrdinalIgnoreCase));
         var call = new DeliveryCall(delivery, submission, targetOptions, tenants.FindTenant(submission.Ars) ?? new TenantOptions { Ars = submission.Ars, Name = submission.Ars },
-            configuration.GetSection($"{HubOptions.Section}:Targets:{delivery.Target}"), await ProcedureAktenzeichenAsync(submission, ct),
+            configuration.GetSection($"{HubOptions.Section}:Targets:{targetName}"), await ProcedureAktenzeichenAsync(submission, ct),
             reader, blobs, keys, options.Value.Limits.MaxXmlCharacters)
         {
             Checks = delivery.Step == DeliverySteps.Handover

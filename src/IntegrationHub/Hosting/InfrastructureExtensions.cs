@@ -1,6 +1,7 @@
 using IntegrationHub.Delivery;
 using IntegrationHub.Ledger;
 using IntegrationHub.Operations;
+using IntegrationHub.Operations.FailedMessages;
 using IntegrationHub.Outbox;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -90,6 +91,7 @@ public static class InfrastructureExtensions
             bus.AddConsumer<SubmissionAcceptedConsumer, SubmissionAcceptedConsumerDefinition>();
             bus.AddConsumer<DeliveryRequestedConsumer, DeliveryRequestedConsumerDefinition>();
             bus.AddConsumer<FaultRecorder, FaultRecorderDefinition>();
+            bus.AddErrorQueueIngestion();
 
             if (hub.Transport.Equals("RabbitMq", StringComparison.OrdinalIgnoreCase))
             {
@@ -112,11 +114,20 @@ public static class InfrastructureExtensions
                         h.Heartbeat(TimeSpan.FromSeconds(10));
                     });
                     cfg.ConfigureEndpoints(context);
+                    // MassTransit declares an error queue with its input queue's arguments: quorum when that is.
+                    cfg.ConfigureErrorQueueIngestion(context, e =>
+                    {
+                        if (e is IRabbitMqReceiveEndpointConfigurator rabbit && hub.RabbitMq.QuorumQueues) rabbit.SetQuorumQueue();
+                    });
                 });
             }
             else
             {
-                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    cfg.ConfigureEndpoints(context);
+                    cfg.ConfigureErrorQueueIngestion(context);
+                });
             }
         });
         return services;

@@ -67,6 +67,7 @@ public static class ProblemTypes
     public static readonly ProblemType InvalidSelection = new("invalid-selection", "Select failed messages by ids or by a filter (all=true for every failed message)", 400);
     public static readonly ProblemType FailedMessageNotFound = new("failed-message-not-found", "Failed message not found", 404);
     public static readonly ProblemType RetryBatchNotFound = new("retry-batch-not-found", "Retry batch not found", 404);
+    public static readonly ProblemType RedirectTargetInvalid = new("redirect-target-invalid", "Failed deliveries can only be redirected to another configured target of the same kind", 422);
     public static readonly ProblemType OperationsUnavailable = new("operations-unavailable", "This part of the operations console is not available in this hub", 503);
 
     // Edit and retry (Operations/Edits)

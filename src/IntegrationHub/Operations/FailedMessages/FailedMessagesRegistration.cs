@@ -6,6 +6,16 @@ namespace IntegrationHub.Operations.FailedMessages;
 
 public static class FailedMessagesRegistration
 {
-    // Placeholder of the seam: the failed-message store, its ingestion and the retry batches register here.
-    public static IServiceCollection AddFailedMessageStore(this IServiceCollection services, IConfiguration configuration, HubOptions hub) => services;
+    /// <summary>
+    /// The failed-message store: the recorder the error-queue ingestion writes through (its consumer and receive
+    /// endpoints are set up with the bus, see <see cref="ErrorQueues"/>), the operator side, and the retry worker.
+    /// </summary>
+    public static IServiceCollection AddFailedMessageStore(this IServiceCollection services, IConfiguration configuration, HubOptions hub)
+    {
+        services.AddScoped<IFailureRecorder, FailureRecorder>();
+        services.AddScoped<IFailedMessages, FailedMessageStore>();
+        services.AddSingleton<RetryQueue>();
+        services.AddHostedService<RetryWorker>();
+        return services;
+    }
 }
