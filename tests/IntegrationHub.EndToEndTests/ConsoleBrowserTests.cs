@@ -1,3 +1,8 @@
+using IntegrationHub.Ledger;
+using IntegrationHub.Operations;
+using IntegrationHub.Simulators.EfA;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace IntegrationHub.EndToEndTests;
@@ -7,8 +12,7 @@ namespace IntegrationHub.EndToEndTests;
 /// 127.0.0.1 port. An operator signs in, sees the failed group a target outage left, retries it and watches it resolve.
 /// Chromium is never downloaded; without /usr/bin/chromium the test fails and says how to install it.
 /// </summary>
-[Collection(ConsoleCollection.Name)]
-public sealed class ConsoleBrowserTests(ConsoleHubFixture hub) : IAsyncLifetime
+public sealed class ConsoleBrowserTests(ConsoleOutageHubFixture hub) : IClassFixture<ConsoleOutageHubFixture>, IAsyncLifetime
 {
     public const string Chromium = "/usr/bin/chromium";
     private IPlaywright? _playwright;
@@ -35,15 +39,45 @@ public sealed class ConsoleBrowserTests(ConsoleHubFixture hub) : IAsyncLifetime
     }
 
     /// <summary>
-    /// The failed group a target outage leaves behind; returns its key (the fingerprint) and how many messages it holds.
-    /// Here the in-memory store is seeded with the deliveries a Prosoz outage would have failed.
+    /// The failed group a target outage leaves behind: the Prosoz-like procedure refuses every handover (a permanent
+    /// 400) while four Sozialhilfe applications arrive; each delivery ends in the error queue and the hub's store groups
+    /// them. Then the procedure is back. Returns the group's key (the fingerprint) and how many messages it holds.
     /// </summary>
-    private Task<(string Group, int Count)> FailedGroupAfterTargetOutageAsync()
+    private async Task<(string Group, int Count)> FailedGroupAfterTargetOutageAsync()
     {
-        var group = $"outage-{Guid.NewGuid():N}"[..20];
-        var count = hub.FailedMessages.SeedGroup(group, 4, HubFixture.Darmstadt, "prosoz").Count;
-        return Task.FromResult((group, count));
+        var faults = hub.Simulators.Prosoz.Faults;
+        faults.SetErrorRate(1.0, 400, seed: 7);
+        var submissions = new List<Guid>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var outcome = await hub.Sender().SubmitAsync(
+                    ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: 901 + i), HubFixture.DarmstadtSozialhilfe);
+                outcome.SubmitStatus.Should().Be(202);
+                submissions.Add(outcome.SubmissionId!.Value);
+            }
+            using var scope = hub.Factory.Services.CreateScope();
+            var store = scope.ServiceProvider.GetRequiredService<IFailedMessages>();
+            var who = new Operator("test", OperatorRole.Admin);
+            var failed = await HubFixture.WaitForAsync(
+                async () => (await store.ListAsync(who, new FailedMessageFilter(Target: "prosoz"), 0, 100, default)).Items
+                    .Where(f => f.SubmissionId is { } id && submissions.Contains(id)).ToList(),
+                items => items.Count == submissions.Count);
+            // The ledger has marked each delivery failed before an operator can act on it.
+            await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Deliveries.CountAsync(d =>
+                submissions.Contains(d.SubmissionId) && d.Target == "prosoz" && d.Status == DeliveryStatus.Failed)), n => n == submissions.Count);
+            failed.Select(f => f.Fingerprint).Distinct().Should().ContainSingle("one fault at one place is one group");
+            _submissions = submissions;
+            return (failed[0].Fingerprint, failed.Count);
+        }
+        finally
+        {
+            faults.Reset(); // the outage is over
+        }
     }
+
+    private List<Guid> _submissions = [];
 
     [Fact]
     public async Task An_operator_signs_in_sees_the_failed_group_retries_it_and_watches_it_resolve()
@@ -82,5 +116,13 @@ public sealed class ConsoleBrowserTests(ConsoleHubFixture hub) : IAsyncLifetime
         (await page.Locator($"tr[data-group='{group}'] td.count").InnerTextAsync()).Should().Be(count.ToString());
         await page.GotoAsync($"/ops/failed/group?by=Fingerprint&key={group}&status=all");
         (await page.Locator("#messages td.status-Resolved").CountAsync()).Should().Be(count);
+
+        // Every application reached the procedure exactly once: the replay carried the same idempotency key.
+        foreach (var id in _submissions)
+        {
+            var (_, deliveries) = await hub.WaitUntilSettledAsync(id);
+            deliveries.Should().Contain(d => d.Target == "prosoz" && d.Status == DeliveryStatus.Delivered);
+            hub.Simulators.Prosoz.CaseCountFor(id).Should().Be(1);
+        }
     }
 }

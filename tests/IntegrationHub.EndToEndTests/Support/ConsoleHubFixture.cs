@@ -10,7 +10,7 @@ namespace IntegrationHub.EndToEndTests;
 /// The hub on a real 127.0.0.1 port (a browser reaches it), with the console's test operators and an in-memory
 /// failed-message store that the console's tests seed.
 /// </summary>
-public sealed class ConsoleHubFixture : HubFixture
+public class ConsoleHubFixture : HubFixture
 {
     public const string ReaderKey = "console-reader-key";
     public const string OperatorKey = "console-operator-key";
@@ -44,8 +44,29 @@ public sealed class ConsoleHubFixture : HubFixture
         }
     }
 
-    protected override void ConfigureServices(IServiceCollection services) =>
-        services.Replace(ServiceDescriptor.Singleton<IFailedMessages>(FailedMessages));
+    /// <summary>The page tests use an in-memory store they can seed; the browser test uses the hub's own (see below).</summary>
+    protected virtual bool UsesInMemoryStore => true;
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        if (UsesInMemoryStore) services.Replace(ServiceDescriptor.Singleton<IFailedMessages>(FailedMessages));
+    }
+}
+
+/// <summary>
+/// The console's hub with its real failed-message store and a Prosoz-like target that fails at once (no retries, short
+/// timeout): a simulated outage leaves a real failed group behind.
+/// </summary>
+public sealed class ConsoleOutageHubFixture : ConsoleHubFixture
+{
+    protected override bool UsesInMemoryStore => false;
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) =>
+        base.Settings(simulators).Concat(new Dictionary<string, string>
+        {
+            ["Hub:Targets:prosoz:Timeout"] = "00:00:05",
+            ["Hub:Targets:prosoz:Resilience:MaxRetries"] = "0",
+        });
 }
 
 [CollectionDefinition(Name)]
