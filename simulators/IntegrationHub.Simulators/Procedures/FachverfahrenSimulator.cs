@@ -301,7 +301,7 @@ public abstract partial class FachverfahrenSimulator
             var aktenzeichen = FormatAktenzeichen(++_caseCounter, now);
             var receipt = BuildReceipt(now, nachrichtUuid, submissionId, aktenzeichen, author);
             _cases.Add(new SimulatedCase(aktenzeichen, submissionId, nachrichtUuid, now, accepted.Leistungsart, authorArs, idempotencyKey, anlagen.Count, attachmentBytes,
-                Pruefhinweise(handover)));
+                Pruefhinweise(handover), antrag.ToString(System.Xml.Linq.SaveOptions.DisableFormatting)));
             _receiptsByKey[idempotencyKey] = new StoredReceipt(submissionId, aktenzeichen, receipt);
             Logger.LogInformation("{Simulator} created case {Aktenzeichen} for submission {SubmissionId}", Name, aktenzeichen, submissionId);
             var created = new HandoverResponse(201, HandoverResponse.Xml, receipt)

@@ -31,6 +31,7 @@ public sealed record SimulatorCall(
 /// <param name="IdempotencyKey">The key the case was created under.</param>
 /// <param name="AttachmentCount">How many attachments the handover carried (container parts and inline), each checked against its signed hash and size.</param>
 /// <param name="AttachmentBytes">Their total size in bytes.</param>
+/// <param name="Antrag">The application element as the procedure took it into the case (what a caseworker would see).</param>
 /// <param name="Pruefhinweise">The hub's checks against registers as the caseworker sees them: "MELDEDATEN ABWEICHUNG anschrift.strasse".</param>
 public sealed record SimulatedCase(
     string Aktenzeichen,
@@ -42,4 +43,5 @@ public sealed record SimulatedCase(
     string IdempotencyKey,
     int AttachmentCount,
     long AttachmentBytes,
-    IReadOnlyList<string>? Pruefhinweise = null);
+    IReadOnlyList<string>? Pruefhinweise = null,
+    string? Antrag = null);
