@@ -60,6 +60,7 @@ Console.WriteLine("The hub keeps serving (Ctrl+C to stop):");
 foreach (var url in app.Urls) Console.WriteLine($"  FIT-Connect API   {url}/v1/destinations/{{destinationId}}");
 foreach (var url in app.Urls) Console.WriteLine($"  OpenAPI document  {url}/openapi/v1.json");
 foreach (var url in app.Urls) Console.WriteLine($"  Health            {url}/health/ready");
+foreach (var url in app.Urls) Console.WriteLine($"  Operations        {url}/ops  (sign in with operator-local-only; see README \"Operations console\")");
 Console.WriteLine($"  Simulators        {simulators.BaseAddress}prosoz/api/v1/faelle  {simulators.BaseAddress}marius/api/v1/antraege");
 await app.WaitForShutdownAsync();
 return 0;

@@ -80,7 +80,7 @@ public static class DemoRun
         }
         var ok = PrintSummary(sent, submissions, deliveries, timelines);
         PrintCitizensAndFiles(sent, deliveries, simulators);
-        return ok;
+        return await DemoOperations.RunAsync(app, simulators, sender) && ok;
     }
 
     private static Guid DestinationFor(TenantOptions tenant, string leikaKey) =>
