@@ -148,6 +148,23 @@ public sealed class ConsolePageTests(ConsoleHubFixture hub)
     }
 
     [Fact]
+    public async Task An_operator_retries_a_selection_to_another_target_and_the_batch_says_where_it_went()
+    {
+        var group = NewGroup("redirect");
+        var ids = hub.FailedMessages.SeedGroup(group, 2, HubFixture.Darmstadt, "prosoz");
+        using var session = await SignedInAsync(ConsoleHubFixture.OperatorKey);
+        var groupPage = $"/ops/failed/group?by=Fingerprint&key={group}";
+        (await session.PageAsync(groupPage)).Html.Should().Contain("<option value=\"prosoz\">prosoz</option>", "the configured targets are offered");
+
+        using var retry = await session.PostAsync(groupPage, "/ops/failed/actions",
+            [new("action", "retry"), new("id", ids[0].ToString()), new("id", ids[1].ToString()), new("redirectTo", "prosoz"), new("back", groupPage)]);
+
+        retry.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var batchPage = (await session.PageAsync(retry.Headers.Location!.PathAndQuery())).Html;
+        batchPage.Should().Contain("→ prosoz");
+    }
+
+    [Fact]
     public async Task A_refused_operation_shows_the_problems_title_and_detail()
     {
         hub.FailedMessages.SeedGroup(InMemoryFailedMessages.RefusedGroup, 1, HubFixture.Offenbach, "prosoz");

@@ -1,7 +1,10 @@
 using System.Text;
+using IntegrationHub.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using static IntegrationHub.Operations.Console.ConsoleHtml;
 using static IntegrationHub.Operations.Console.OperationsConsole;
 
@@ -106,6 +109,11 @@ internal static class FailedMessagePages
         {
             html.Append($"<form method=\"post\" action=\"/ops/failed/actions\">{Token(context)}<input type=\"hidden\" name=\"back\" value=\"{E(self)}\">");
             MessageTable(html, page.Items, selectable: true);
+            // A redirect sends the retried deliveries to another configured target of the same kind (the store checks the kind).
+            var targets = context.RequestServices.GetRequiredService<IOptions<HubOptions>>().Value.Targets.Keys.Order();
+            html.Append("<div><label for=\"redirectTo\">Retry to (optional)</label><select id=\"redirectTo\" name=\"redirectTo\"><option value=\"\">each message's own target</option>");
+            foreach (var target in targets) html.Append($"<option value=\"{E(target)}\">{E(target)}</option>");
+            html.Append("</select></div>");
             html.Append("<div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"retry\">Retry selected</button>");
             html.Append("<button type=\"submit\" name=\"action\" value=\"archive\" class=\"secondary\">Archive selected</button>");
             html.Append("<button type=\"submit\" name=\"action\" value=\"restore\" class=\"secondary\">Restore selected</button></div></form>");
@@ -244,7 +252,8 @@ internal static class FailedMessagePages
         switch (form["action"].ToString())
         {
             case "retry":
-                var batch = await store.RetryAsync(who, selection, null, ct);
+                var redirectTo = form["redirectTo"].ToString() is { Length: > 0 } to ? to : null;
+                var batch = await store.RetryAsync(who, selection, redirectTo, ct);
                 return Results.Redirect($"/ops/batches/{batch.Id}");
             case "archive":
                 var archived = await store.ArchiveAsync(who, selection, ct);
