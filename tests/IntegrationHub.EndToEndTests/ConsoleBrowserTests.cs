@@ -1,6 +1,5 @@
 using IntegrationHub.Ledger;
 using IntegrationHub.Operations;
-using IntegrationHub.Simulators.EfA;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -52,10 +51,7 @@ public sealed class ConsoleBrowserTests(ConsoleOutageHubFixture hub) : IClassFix
         {
             for (var i = 0; i < 4; i++)
             {
-                var outcome = await hub.Sender().SubmitAsync(
-                    ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: 901 + i), HubFixture.DarmstadtSozialhilfe);
-                outcome.SubmitStatus.Should().Be(202);
-                submissions.Add(outcome.SubmissionId!.Value);
+                submissions.Add(await hub.SubmitSozialhilfeAsync(seed: 901 + i));
             }
             using var scope = hub.Factory.Services.CreateScope();
             var store = scope.ServiceProvider.GetRequiredService<IFailedMessages>();

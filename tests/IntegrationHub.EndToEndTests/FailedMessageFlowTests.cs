@@ -77,7 +77,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     {
         Faults.SetErrorRate(1.0, 400, seed: 1);
         var submissions = new List<Guid>();
-        for (var i = 0; i < 3; i++) submissions.Add(await SubmitAsync(seed: 601 + i));
+        for (var i = 0; i < 3; i++) submissions.Add(await hub.SubmitSozialhilfeAsync(601 + i));
         var failed = new List<FailedMessageSummary>();
         foreach (var id in submissions) failed.Add(await FailedDeliveryAsync(id));
 
@@ -129,7 +129,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     public async Task A_retry_of_a_message_whose_delivery_meanwhile_succeeded_is_skipped_and_nothing_is_sent()
     {
         Faults.FailNext(1, 400);
-        var submissionId = await SubmitAsync(seed: 611);
+        var submissionId = await hub.SubmitSozialhilfeAsync(611);
         var failed = await FailedDeliveryAsync(submissionId);
         // The procedure took the case after all (e.g. an operator entered it by hand and reported it): the ledger says delivered.
         var delivery = await hub.InLedgerAsync(db => db.Deliveries.SingleAsync(d => d.SubmissionId == submissionId && d.Target == "prosoz"));
@@ -153,7 +153,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     public async Task A_retried_message_that_fails_again_returns_to_its_group_with_its_failure_count_raised()
     {
         Faults.SetErrorRate(1.0, 400, seed: 2);
-        var submissionId = await SubmitAsync(seed: 621);
+        var submissionId = await hub.SubmitSozialhilfeAsync(621);
         var failed = await FailedDeliveryAsync(submissionId);
 
         await Store(s => s.RetryAsync(Ops, FailedMessageSelection.One(failed.Id), null, default));
@@ -174,7 +174,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     public async Task Operators_archive_and_restore_readers_may_only_look_and_a_scoped_operator_sees_only_their_municipality()
     {
         Faults.FailNext(1, 400);
-        var submissionId = await SubmitAsync(seed: 631);
+        var submissionId = await hub.SubmitSozialhilfeAsync(631);
         var failed = await FailedDeliveryAsync(submissionId);
         var one = FailedMessageSelection.One(failed.Id);
 
@@ -218,7 +218,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     public async Task Failed_deliveries_are_redirected_to_another_target_of_the_same_kind_and_never_to_one_of_another_kind()
     {
         Faults.FailNext(1, 400);
-        var submissionId = await SubmitAsync(seed: 641);
+        var submissionId = await hub.SubmitSozialhilfeAsync(641);
         var failed = await FailedDeliveryAsync(submissionId);
         var one = FailedMessageSelection.One(failed.Id);
 
@@ -338,13 +338,6 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
         }
     }
 
-    private async Task<Guid> SubmitAsync(int seed)
-    {
-        var outcome = await hub.Sender().SubmitAsync(
-            ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: seed), HubFixture.DarmstadtSozialhilfe);
-        outcome.SubmitStatus.Should().Be(202);
-        return outcome.SubmissionId!.Value;
-    }
 
     /// <summary>Waits until the submission's Prosoz delivery is a failed message and the hub has marked the fault in the ledger.</summary>
     private async Task<FailedMessageSummary> FailedDeliveryAsync(Guid submissionId)

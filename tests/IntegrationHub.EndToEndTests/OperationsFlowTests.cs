@@ -51,7 +51,7 @@ public sealed class OperationsFlowTests(OperationsFlowHubFixture hub) : IClassFi
     public async Task An_application_corrected_by_one_admin_and_approved_by_another_reaches_the_procedure_once_and_the_original_stays()
     {
         hub.Simulators.Prosoz.Faults.FailNext(1, 400);
-        var submissionId = await SubmitAsync(seed: 951);
+        var submissionId = await hub.SubmitSozialhilfeAsync(951);
         var failed = await FailedDeliveryAsync(submissionId);
         hub.Simulators.Prosoz.CaseCountFor(submissionId).Should().Be(0);
 
@@ -89,7 +89,7 @@ public sealed class OperationsFlowTests(OperationsFlowHubFixture hub) : IClassFi
     {
         hub.Simulators.Prosoz.Faults.SetErrorRate(1.0, 400, seed: 3);
         var submissions = new List<Guid>();
-        for (var i = 0; i < 3; i++) submissions.Add(await SubmitAsync(seed: 961 + i));
+        for (var i = 0; i < 3; i++) submissions.Add(await hub.SubmitSozialhilfeAsync(961 + i));
         var failed = new List<FailedMessageSummary>();
         foreach (var id in submissions) failed.Add(await FailedDeliveryAsync(id));
         var group = failed.Select(f => f.Fingerprint).Distinct().Should().ContainSingle().Subject;
@@ -126,13 +126,6 @@ public sealed class OperationsFlowTests(OperationsFlowHubFixture hub) : IClassFi
     private Task<DeliveryStatus> DeliveryStatusAsync(Guid submissionId) =>
         hub.InLedgerAsync(db => db.Deliveries.Where(d => d.SubmissionId == submissionId && d.Target == "prosoz").Select(d => d.Status).SingleAsync());
 
-    private async Task<Guid> SubmitAsync(int seed)
-    {
-        var outcome = await hub.Sender().SubmitAsync(
-            ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: seed), HubFixture.DarmstadtSozialhilfe);
-        outcome.SubmitStatus.Should().Be(202);
-        return outcome.SubmissionId!.Value;
-    }
 
     /// <summary>Waits until the submission's Prosoz delivery is in the failed-message store and the ledger marks it failed.</summary>
     private async Task<FailedMessageSummary> FailedDeliveryAsync(Guid submissionId)

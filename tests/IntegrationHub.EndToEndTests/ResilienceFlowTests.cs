@@ -53,7 +53,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
     {
         Faults.FailNext(1, 400);
 
-        var submissionId = await SubmitAsync(seed: 201);
+        var submissionId = await hub.SubmitSozialhilfeAsync(201);
         var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
 
         var delivery = deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Subject;
@@ -73,7 +73,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
         Faults.SetErrorRate(0.5, 503, seed: 4711);
 
         var submissions = new List<Guid>();
-        for (var i = 0; i < 10; i++) submissions.Add(await SubmitAsync(seed: 210 + i));
+        for (var i = 0; i < 10; i++) submissions.Add(await hub.SubmitSozialhilfeAsync(210 + i));
         foreach (var id in submissions)
         {
             var (_, deliveries) = await hub.WaitUntilSettledAsync(id, TimeSpan.FromSeconds(120));
@@ -94,7 +94,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
     {
         Faults.Latency = TimeSpan.FromSeconds(1);
 
-        var submissions = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => SubmitAsync(seed: 230 + i)));
+        var submissions = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => hub.SubmitSozialhilfeAsync(230 + i)));
         foreach (var id in submissions) await hub.WaitUntilSettledAsync(id, TimeSpan.FromSeconds(60));
 
         Faults.MaxCallsInFlight.Should().Be(ResilienceHubFixture.ProsozConcurrency);
@@ -107,7 +107,7 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
         var outage = Faults.OutageFor(TimeSpan.FromMinutes(2));
 
         var submissions = new List<Guid>();
-        for (var i = 0; i < 3; i++) submissions.Add(await SubmitAsync(seed: 240 + i));
+        for (var i = 0; i < 3; i++) submissions.Add(await hub.SubmitSozialhilfeAsync(240 + i));
 
         // Well into the outage: nothing is delivered, nothing is given up, each delivery waits for its next attempt.
         await Task.Delay(TimeSpan.FromSeconds(30));
@@ -130,13 +130,6 @@ public sealed class ResilienceFlowTests(ResilienceHubFixture hub) : IClassFixtur
         }
     }
 
-    private async Task<Guid> SubmitAsync(int seed)
-    {
-        var outcome = await hub.Sender().SubmitAsync(
-            ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: seed), HubFixture.DarmstadtSozialhilfe);
-        outcome.SubmitStatus.Should().Be(202);
-        return outcome.SubmissionId!.Value;
-    }
 
     /// <summary>The submission's history as far as the Prosoz-like procedure is concerned (not the postbox's or the DMS's calls).</summary>
     private Task<List<string>> TrailAsync(Guid submissionId) =>

@@ -4,6 +4,7 @@ using IntegrationHub.Delivery;
 using IntegrationHub.Jose;
 using IntegrationHub.CaseStatus;
 using IntegrationHub.Ledger;
+using IntegrationHub.Operations;
 using IntegrationHub.Simulators.Crypto;
 using IntegrationHub.Simulators.EfA;
 using MassTransit;
@@ -199,7 +200,7 @@ public sealed class SubmissionFlowTests(HubFixture hub)
     }
 
     [Fact]
-    public async Task A_target_refusing_the_case_for_good_puts_the_message_in_the_error_queue_and_the_ledger_says_so()
+    public async Task A_target_refusing_the_case_for_good_sends_the_message_through_the_error_queue_to_operations_and_the_ledger_says_so()
     {
         hub.Simulators.Marius.Faults.FailNext(1, 400);
         var outcome = await hub.Sender().SubmitAsync(
@@ -214,9 +215,19 @@ public sealed class SubmissionFlowTests(HubFixture hub)
         (await hub.InLedgerAsync(db => db.History.Where(h => h.SubmissionId == submissionId).Select(h => h.Step).ToListAsync()))
             .Should().Contain([HistorySteps.DeliveryFailed, HistorySteps.Faulted]);
         hub.Simulators.Marius.CaseCountFor(submissionId).Should().Be(0);
-        if (HubFixture.OnServers) // the management API's counts lag a few seconds behind
-            (await HubFixture.WaitForAsync(() => TestServers.QueueDepthsAsync(hub.VirtualHost!), q => q.GetValueOrDefault("submission-delivery_error") >= 1))
-                .Should().Contain(new KeyValuePair<string, long>("submission-delivery_error", 1));
+
+        // The error queue's message is now the operations console's: a failed message with MassTransit's fault headers.
+        await using var scope = hub.Factory.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IFailedMessages>();
+        var who = new Operator("test", OperatorRole.Admin);
+        var failed = (await HubFixture.WaitForAsync(() => store.ListAsync(who, new FailedMessageFilter(SubmissionId: submissionId), 0, 10, default),
+            page => page.Items.Count == 1)).Items.Should().ContainSingle().Subject;
+        failed.Endpoint.Should().Be("submission-delivery");
+        failed.Status.Should().Be(FailedMessageStatus.Unresolved);
+        (await store.GetAsync(who, failed.Id, default))!.Headers.Should().ContainKey("MT-Fault-ExceptionType");
+        if (HubFixture.OnServers) // ingested: nothing is left behind in RabbitMQ's error queue (the management API lags a few seconds)
+            (await HubFixture.WaitForAsync(() => TestServers.QueueDepthsAsync(hub.VirtualHost!), q => q.GetValueOrDefault("submission-delivery_error") == 0))
+                .GetValueOrDefault("submission-delivery_error").Should().Be(0);
     }
 
     private async Task<System.Security.Cryptography.RSA> HubSigningKeyAsync()

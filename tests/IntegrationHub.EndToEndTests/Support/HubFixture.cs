@@ -116,6 +116,14 @@ public class HubFixture : IAsyncLifetime
 
     public EfaOnlineService Sender(string clientId = ClientId) => new(Factory.CreateClient(), clientId, ClientSecret);
 
+    /// <summary>A valid Sozialhilfe application to Darmstadt (routed to the Prosoz-like procedure), accepted for processing.</summary>
+    public async Task<Guid> SubmitSozialhilfeAsync(int seed)
+    {
+        var outcome = await Sender().SubmitAsync(ApplicationFactory.Sozialhilfe(Darmstadt, "64283", "Darmstadt", seed: seed), DarmstadtSozialhilfe);
+        outcome.SubmitStatus.Should().Be(202);
+        return outcome.SubmissionId!.Value;
+    }
+
     /// <summary>Reads until <paramref name="until"/> holds or 30 s have passed; returns the last value read.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> until)
     {

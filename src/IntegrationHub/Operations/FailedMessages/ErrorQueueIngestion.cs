@@ -1,6 +1,7 @@
 using System.Globalization;
 using IntegrationHub.Contracts.Messages;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace IntegrationHub.Operations.FailedMessages;
@@ -128,7 +129,49 @@ public static class ErrorQueues
                 queue?.Invoke(e);
                 e.UseMessageRetry(r => r.Intervals(500, 2000, 5000));
                 e.ConfigureConsumer<ErrorQueueConsumer>(context);
+                // What no consumer here can read (a poison body, an unknown message type) is stored raw instead of
+                // moving on to yet another queue nobody watches.
+                e.ConfigureError(x => x.UseFilter(new UnreadableMessages.Recorder<ExceptionReceiveContext>(context)));
+                e.ConfigureDeadLetter(x => x.UseFilter(new UnreadableMessages.Recorder<ReceiveContext>(context)));
             });
         }
+    }
+}
+
+/// <summary>
+/// Messages in an error queue that are no hub message the ingestion can read: stored with their raw body and headers
+/// under the message type "unreadable", so operations see them (and archive them); they cannot be retried.
+/// </summary>
+public static class UnreadableMessages
+{
+    public const string MessageType = "unreadable";
+
+    public sealed class Recorder<T>(IServiceProvider services) : IFilter<T> where T : class, ReceiveContext
+    {
+        public async Task Send(T context, IPipe<T> next)
+        {
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in context.TransportHeaders.GetAll())
+                if (value is not null) headers[key] = value is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+            var exception = (context as ExceptionReceiveContext)?.Exception;
+            var messageId = context.GetMessageId() ?? NewId.NextGuid();
+            await using var scope = services.CreateAsyncScope();
+            // Throws when the ledger cannot take it: then the message stays in the error queue and comes again.
+            await scope.ServiceProvider.GetRequiredService<IFailureRecorder>().RecordAsync(new FailureRecord(
+                MessageId: messageId,
+                Source: "error-queue",
+                MessageType: MessageType,
+                Endpoint: ErrorQueues.EndpointOf(context.InputAddress),
+                Consumer: headers.GetValueOrDefault(ErrorQueueHeaders.ConsumerType),
+                Ars: null, Target: null, SubmissionId: null, DeliveryId: null,
+                ExceptionType: headers.GetValueOrDefault(ErrorQueueHeaders.ExceptionType) ?? exception?.GetType().FullName ?? "unknown",
+                ExceptionMessage: headers.GetValueOrDefault(ErrorQueueHeaders.ExceptionMessage),
+                StackTrace: headers.GetValueOrDefault(ErrorQueueHeaders.StackTrace),
+                Body: System.Text.Encoding.UTF8.GetString(context.Body.GetBytes()),
+                Headers: headers,
+                FailedAt: DateTimeOffset.UtcNow), context.CancellationToken);
+        }
+
+        public void Probe(ProbeContext context) => context.CreateFilterScope("record-unreadable-message");
     }
 }

@@ -94,7 +94,8 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
     public async Task<RetryBatchView> RetryAsync(Operator who, FailedMessageSelection selection, string? redirectTo, CancellationToken ct)
     {
         MustAct(who, redirectTo is null ? "retry" : "redirect");
-        var candidates = Selected(who, selection).Where(f => f.Status == FailedMessageStatus.Unresolved);
+        // An unreadable message (a poison body) cannot be sent again: operations archive it once they have looked at it.
+        var candidates = Selected(who, selection).Where(f => f.Status == FailedMessageStatus.Unresolved && f.MessageType != UnreadableMessages.MessageType);
         if (redirectTo is not null) await CheckRedirectAsync(candidates, redirectTo, ct);
 
         var now = DateTimeOffset.UtcNow;
