@@ -13,6 +13,7 @@ using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Protocol;
 using IntegrationHub.OnceOnly.Providers;
 using IntegrationHub.Operations;
+using IntegrationHub.Operations.Access;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
@@ -27,6 +28,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Hosting;
@@ -110,6 +112,9 @@ public static class IntegrationHubExtensions
             _ = keys.SigningCertificate(tenant.Ars);
             foreach (var destination in tenant.Destinations) _ = keys.DestinationKey(destination.Id);
         }
+        var urls = (app.Configuration["urls"] ?? app.Configuration["Urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+        LocalOperatorKeys.WarnIfExposed(app.Services.GetRequiredService<IOptions<OperationsOptions>>().Value, urls,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IntegrationHub.Operations"));
     }
 
     public static WebApplication MapIntegrationHub(this WebApplication app)

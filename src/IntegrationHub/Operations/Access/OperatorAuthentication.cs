@@ -172,3 +172,29 @@ public sealed class OperatorDirectory(IOptionsMonitor<OperationsOptions> options
         return OperatorAuthentication.Principal(new Operator(name, role.Value, ars.Count == 0 ? null : ars), OperatorAuthentication.JwtScheme);
     }
 }
+
+/// <summary>
+/// The embedded default's operator keys are printed in the README: fine on a developer's machine, a hole anywhere else.
+/// The hub says so at start-up when they are configured and it listens beyond the loopback interface.
+/// </summary>
+public static class LocalOperatorKeys
+{
+    private static readonly string[] Documented = ["reader-local-only", "operator-local-only", "admin-local-only", "approver-local-only"];
+
+    public static IReadOnlyList<string> ConfiguredIn(OperationsOptions options)
+    {
+        var documented = Documented.Select(OperatorDirectory.HashKey).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return options.Operators.Where(o => documented.Contains(o.KeySha256)).Select(o => o.Name).ToList();
+    }
+
+    public static void WarnIfExposed(OperationsOptions options, IEnumerable<string> urls, ILogger logger)
+    {
+        var names = ConfiguredIn(options);
+        var exposed = urls.Where(u => Uri.TryCreate(u.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri)
+            && !uri.IsLoopback && uri.Host != "localhost").ToList();
+        if (names.Count > 0 && exposed.Count > 0)
+            logger.LogWarning("The README's local operator keys are configured ({Operators}) while the hub listens on {Urls}: " +
+                "replace Hub:Operations:Operators before anyone else can reach it", string.Join(", ", names), string.Join(", ", exposed));
+    }
+}
+
