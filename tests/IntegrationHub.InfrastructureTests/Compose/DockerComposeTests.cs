@@ -50,7 +50,8 @@ public sealed class DockerComposeTests
             RedirectStandardError = true,
             WorkingDirectory = Root,
         };
-        foreach (var secret in new[] { "HUB_MASTER_KEY", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "AZURE_STORAGE_KEY", "XTA_HUB_KEY", "PROSOZ_CALLBACK_SECRET", "DMS_API_KEY" })
+        foreach (var secret in new[] { "HUB_MASTER_KEY", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "AZURE_STORAGE_KEY", "XTA_HUB_KEY", "PROSOZ_CALLBACK_SECRET", "DMS_API_KEY",
+                     "OPS_READER_KEY_SHA256", "OPS_OPERATOR_KEY_SHA256", "OPS_ADMIN_KEY_SHA256", "OPS_APPROVER_KEY_SHA256" })
             if (withSecrets) start.Environment[secret] = "test-value";
             else start.Environment.Remove(secret);
         Process process;
