@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IntegrationHub.Tenancy.Onboarding;
 using Spectre.Console;
 
 namespace IntegrationHub.Cli;
@@ -45,7 +46,7 @@ public sealed class Hubctl
         _pollInterval = pollInterval ?? TimeSpan.FromSeconds(1);
         Root = new RootCommand("hubctl: find, group, retry and archive the IntegrationHub's failed messages")
         {
-            _hub, _apiKey, _json, Failed(), Submissions(), Replay(), Batches(),
+            _hub, _apiKey, _json, Failed(), Submissions(), Replay(), Batches(), Tenant(),
         };
     }
 
@@ -227,6 +228,62 @@ public sealed class Hubctl
         }));
         return batches;
     }
+
+    private Command Tenant()
+    {
+        var file = new Argument<string>("file") { Description = "The municipality file (YAML)" };
+        var days = new Option<int>("--expiry-warning-days") { Description = "Warn about certificates expiring within this many days", DefaultValueFactory = _ => 30 };
+        var validate = new Command("validate", "Checks a municipality file offline: exit 0 valid (warnings allowed), 1 errors, 2 unreadable") { file, days };
+        validate.SetAction(async (r, ct) =>
+        {
+            var path = r.GetValue(file)!;
+            if (r.GetValue(days) < 0)
+            {
+                await _error.WriteLineAsync("--expiry-warning-days must be 0 or more.");
+                return Usage;
+            }
+            string yaml;
+            try
+            {
+                yaml = await File.ReadAllTextAsync(path, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                await _error.WriteLineAsync($"Cannot read {path}: {e.Message}");
+                return Usage;
+            }
+            var findings = MunicipalityValidator.Validate(yaml, new MunicipalityValidationContext { ExpiryWarningDays = r.GetValue(days) }, path);
+            var errors = findings.Count(f => f.Severity == FindingSeverity.Error);
+            var warnings = findings.Count - errors;
+            var output = _console.Profile.Out.Writer;
+            if (r.GetValue(_json))
+            {
+                var body = new JsonObject
+                {
+                    ["file"] = path,
+                    ["valid"] = errors == 0,
+                    ["errors"] = errors,
+                    ["warnings"] = warnings,
+                    ["findings"] = new JsonArray([.. findings.Select(f => (JsonNode)new JsonObject
+                    {
+                        ["line"] = f.Line, ["column"] = f.Column, ["severity"] = f.Severity == FindingSeverity.Error ? "error" : "warning",
+                        ["code"] = f.Code, ["message"] = f.Message,
+                    })]),
+                };
+                await output.WriteLineAsync(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                foreach (var f in findings)
+                    await output.WriteLineAsync($"{path}:{f.Line}:{f.Column}: {(f.Severity == FindingSeverity.Error ? "error" : "warning")} {f.Code}: {f.Message}");
+                await output.WriteLineAsync($"{path}: {(errors == 0 ? "valid" : "invalid")}, {Plural(errors, "error")}, {Plural(warnings, "warning")}.");
+            }
+            return errors == 0 ? Ok : Refused;
+        });
+        return new Command("tenant", "Municipality files: validate") { validate };
+    }
+
+    private static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
 
     /// <summary>Runs one command against the hub and turns refusals, usage errors and connection failures into exit codes.</summary>
     private async Task<int> RunAsync(ParseResult parsed, CancellationToken ct, Func<HubClient, bool, Task<int>> command)
