@@ -259,7 +259,7 @@ public static partial class MunicipalityValidator
     [GeneratedRegex(@"^(env|secret):[A-Za-z0-9_.\-/]+$")]
     private static partial Regex CredentialReference();
 
-    [GeneratedRegex("password|passwd|secret|api[-_]?key|token", RegexOptions.IgnoreCase)]
+    [GeneratedRegex("(password|passwd|secret|api[-_]?key|token)$", RegexOptions.IgnoreCase)]
     private static partial Regex SecretLikeKey();
 
     [GeneratedRegex(@"^(\d{1,5})(d|h)$")]

@@ -151,7 +151,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
         f.Message.Should().Contain("targets.prosoz.credentials").And.Contain("env:").And.NotContain("hunter2");
 
         var option = Single(Check(Valid + "\n    options:\n      apiKey: s3cr3t-value\n"), "secret-in-file");
-        option.Line.Should().Be(17);
+        option.Line.Should().Be(16);
         option.Message.Should().Contain("options.apiKey").And.NotContain("s3cr3t");
     }
 
@@ -170,7 +170,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
                 key: "50.22.01"
             """;
         var f = Single(Check(yaml), "aktenplan-missing");
-        f.Line.Should().Be(19);
+        f.Line.Should().Be(20);
         f.Message.Should().Contain("type Bescheid").And.Contain("99107004017000");
         Check(yaml.Replace("documentType: Antrag", "documentType: \"\"")).Should().BeEmpty();
     }
@@ -179,7 +179,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
     public void Sender_destination_unknown()
     {
         var f = Single(Check(Valid + "\nsenders:\n  - clientId: efa-wohngeld\n    destinations: [0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68]\n"), "sender-destination-unknown");
-        f.Line.Should().Be(18);
+        f.Line.Should().Be(17);
         f.Message.Should().Contain("0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68").And.Contain("not a destination of this municipality");
     }
 
@@ -196,7 +196,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
     public void Evidence_provider_must_be_of_kind_EvidenceProvider()
     {
         var f = Single(Check(Valid + "\nevidence:\n  - type: MELDEDATEN\n    target: prosoz\n"), "target-kind-mismatch");
-        f.Line.Should().Be(18);
+        f.Line.Should().Be(17);
         f.Message.Should().Contain("EvidenceProvider");
     }
 
@@ -204,7 +204,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
     public void Retention_invalid()
     {
         var f = Single(Check(Valid + "\nretention:\n  payloads: half a year\n"), "retention-invalid");
-        f.Line.Should().Be(17);
+        f.Line.Should().Be(16);
         f.Message.Should().Contain("'half a year'").And.Contain("180d");
         Check(Valid + "\nretention:\n  payloads: 180.00:00:00\n").Should().BeEmpty();
     }
@@ -215,7 +215,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
         WriteCertificate("signing.pem", DateTimeOffset.UtcNow.AddDays(-10));
         var f = Single(CheckKeys("signingCertificateFile: signing.pem"), "certificate-expired");
         f.Severity.Should().Be(FindingSeverity.Error);
-        f.Line.Should().Be(17);
+        f.Line.Should().Be(16);
         f.Message.Should().Contain("'signing.pem' expired on");
     }
 
@@ -242,7 +242,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
     {
         using (var small = RSA.Create(2048)) File.WriteAllText(Path.Combine(_folder, "small.pem"), small.ExportSubjectPublicKeyInfoPem());
         var f = Single(CheckKeys("destinationKeyFile: small.pem"), "destination-key-too-small");
-        f.Line.Should().Be(17);
+        f.Line.Should().Be(16);
         f.Message.Should().Contain("2048 bits").And.Contain("at least 4096");
     }
 
