@@ -64,10 +64,17 @@ public static class ErrorQueueHeaders
     /// <summary>Transport headers and the envelope's headers, as strings (the envelope's win).</summary>
     public static Dictionary<string, string> Read(ConsumeContext context)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in context.ReceiveContext.TransportHeaders.GetAll())
-            if (value is not null) headers[key] = Text(value);
+        var headers = Read(context.ReceiveContext);
         foreach (var (key, value) in context.Headers.GetAll())
+            if (value is not null) headers[key] = Text(value);
+        return headers;
+    }
+
+    /// <summary>The transport's headers only, as strings: all there is of a message no consumer could read.</summary>
+    public static Dictionary<string, string> Read(ReceiveContext context)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in context.TransportHeaders.GetAll())
             if (value is not null) headers[key] = Text(value);
         return headers;
     }
@@ -150,9 +157,7 @@ public static class UnreadableMessages
     {
         public async Task Send(T context, IPipe<T> next)
         {
-            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var (key, value) in context.TransportHeaders.GetAll())
-                if (value is not null) headers[key] = value is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+            var headers = ErrorQueueHeaders.Read(context);
             var exception = (context as ExceptionReceiveContext)?.Exception;
             var messageId = context.GetMessageId() ?? NewId.NextGuid();
             await using var scope = services.CreateAsyncScope();
