@@ -31,9 +31,15 @@ public sealed class FaultRecorder(HubDbContext db, ILogger<FaultRecorder> logger
         var now = DateTimeOffset.UtcNow;
         // One transaction: whoever reads the ledger sees the fault and its history entry together.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Submissions.Where(s => s.Id == submissionId)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.ProcessingFault, reason).SetProperty(s => s.UpdatedAt, now), ct);
-        if (deliveryId is { } id)
+        // The fault may arrive after an operator already retried the message (the retry puts the work back and clears
+        // the fault, later than the fault happened): that newer state wins, or the retry would be undone.
+        var faultedAt = fault.Timestamp == default ? now : new DateTimeOffset(DateTime.SpecifyKind(fault.Timestamp, DateTimeKind.Utc));
+        var retriedSince = await db.FailedMessageEvents.AnyAsync(e => e.Action == FailedMessages.FailedMessageActions.RetryIssued && e.At > faultedAt
+            && db.FailedMessages.Any(f => f.Id == e.FailedMessageId && f.SubmissionId == submissionId), ct);
+        if (!retriedSince)
+            await db.Submissions.Where(s => s.Id == submissionId)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.ProcessingFault, reason).SetProperty(s => s.UpdatedAt, now), ct);
+        if (deliveryId is { } id && !retriedSince)
             await db.Deliveries.Where(d => d.Id == id && d.Status == DeliveryStatus.Pending)
                 .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DeliveryStatus.Failed).SetProperty(d => d.UpdatedAt, now)
                     .SetProperty(d => d.NextAttemptAt, (DateTimeOffset?)null), ct);
