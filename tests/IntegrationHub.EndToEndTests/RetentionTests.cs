@@ -49,9 +49,9 @@ public sealed class RetentionTests(OperationsHubFixture hub)
             return db.SaveChangesAsync();
         });
 
-        var result = await RunRetentionAsync();
+        // The hub's own scheduled run (StartNow) may get to them first; either way the outcome below must hold.
+        await RunRetentionAsync();
 
-        result.FailedMessages.Should().BeGreaterThanOrEqualTo(2);
         var left = await hub.InLedgerAsync(db => db.FailedMessages.AsNoTracking().Where(f => ids.Contains(f.Id)).Select(f => f.Id).ToListAsync());
         left.Should().BeEquivalentTo([unresolved.Id, retrying.Id, recent.Id]);
         var events = await hub.InLedgerAsync(db => db.FailedMessageEvents.AsNoTracking()
@@ -94,9 +94,9 @@ public sealed class RetentionTests(OperationsHubFixture hub)
         await hub.SeedFailedMessageAsync(withFailure, updatedAt: old);
         var protocolRows = await hub.InLedgerAsync(db => db.AccessProtocol.CountAsync());
 
-        var result = await RunRetentionAsync();
+        // The hub's own scheduled run (StartNow) may get to them first; either way the outcome below must hold.
+        await RunRetentionAsync();
 
-        result.Submissions.Should().BeGreaterThanOrEqualTo(2);
         foreach (var id in new[] { completed, rejected })
         {
             (await BlobsOfAsync(id)).Should().BeEmpty("every blob of a finished submission goes");

@@ -33,10 +33,10 @@ public static class ProcedureCallbackApi
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(string target, HttpContext http, IOptions<HubOptions> options, CallbackAuthentication authentication,
+    private static async Task<IResult> ReceiveAsync(string target, HttpContext http, TenantDirectory tenants, CallbackAuthentication authentication,
         ProcedureReports reports)
     {
-        if (!options.Value.Targets.TryGetValue(target, out var targetOptions) || string.IsNullOrEmpty(targetOptions.CallbackSecret))
+        if (tenants.FindTarget(target)?.Options is not { } targetOptions || string.IsNullOrEmpty(targetOptions.CallbackSecret))
             return ProblemResults.Problem(ProblemTypes.UnknownTarget, $"No target '{target}' takes callbacks here.");
 
         var body = http.Request.ContentLength > MaxReportBytes ? null : await BoundedBody.ReadAsync(http.Request.Body, MaxReportBytes, http.RequestAborted);

@@ -33,7 +33,6 @@ public sealed class DeliveryRequestedConsumer(
     TargetPipelines pipelines,
     IRedeliveryScheduler redelivery,
     CaseProgress progress,
-    IConfiguration configuration,
     IOptions<HubOptions> options,
     ILogger<DeliveryRequestedConsumer> logger) : IConsumer<DeliveryRequested>
 {
@@ -70,7 +69,7 @@ public sealed class DeliveryRequestedConsumer(
         var targetOptions = tenants.Target(targetName);
         var adapter = adapters.FirstOrDefault(a => string.Equals(a.Kind, targetOptions.Kind, StringComparison.OrdinalIgnoreCase));
         var call = new DeliveryCall(delivery, submission, targetOptions, tenants.FindTenant(submission.Ars) ?? new TenantOptions { Ars = submission.Ars, Name = submission.Ars },
-            configuration.GetSection($"{HubOptions.Section}:Targets:{targetName}"), await ProcedureAktenzeichenAsync(submission, ct),
+            tenants.TargetSettings(targetName), await ProcedureAktenzeichenAsync(submission, ct),
             reader, blobs, keys, options.Value.Limits.MaxXmlCharacters)
         {
             Checks = delivery.Step == DeliverySteps.Handover

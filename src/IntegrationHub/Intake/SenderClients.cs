@@ -13,8 +13,11 @@ public sealed class SenderClients
 {
     private readonly ConcurrentDictionary<string, SenderClient> _clients = new(StringComparer.Ordinal);
 
-    public SenderClients(IOptions<HubOptions> options)
+    private readonly TenantDirectory? _tenants;
+
+    public SenderClients(IOptions<HubOptions> options, TenantDirectory? tenants = null)
     {
+        _tenants = tenants;
         foreach (var c in options.Value.Senders)
             _clients[c.ClientId] = new SenderClient(c.ClientId, Convert.FromHexString(c.SecretSha256), c.Destinations.ToHashSet());
     }
@@ -29,10 +32,16 @@ public sealed class SenderClients
         var presented = Hash(secret);
         var known = _clients.GetValueOrDefault(clientId);
         var expected = known?.SecretSha256 ?? new byte[32];
-        return CryptographicOperations.FixedTimeEquals(presented, expected) && known is not null ? known : null;
+        return CryptographicOperations.FixedTimeEquals(presented, expected) && known is not null ? WithGrants(known) : null;
     }
 
-    public SenderClient? Find(string clientId) => _clients.GetValueOrDefault(clientId);
+    public SenderClient? Find(string clientId) => _clients.GetValueOrDefault(clientId) is { } known ? WithGrants(known) : null;
+
+    // Municipality files admit registered clients to their destinations (Tenancy/Onboarding); the grants follow the running configuration.
+    private SenderClient WithGrants(SenderClient client) =>
+        _tenants?.SenderGrants(client.ClientId) is { Count: > 0 } grants
+            ? client with { Destinations = client.Destinations.Concat(grants).ToHashSet() }
+            : client;
 
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }

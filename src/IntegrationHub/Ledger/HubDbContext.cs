@@ -20,6 +20,10 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<RetryBatch> RetryBatches => Set<RetryBatch>();
     public DbSet<MessageEdit> MessageEdits => Set<MessageEdit>();
     public DbSet<OperatorAuditEntry> OperatorAudit => Set<OperatorAuditEntry>();
+    public DbSet<Tenancy.Onboarding.MunicipalityRecord> Municipalities => Set<Tenancy.Onboarding.MunicipalityRecord>();
+    public DbSet<Tenancy.Onboarding.MunicipalityVersion> MunicipalityVersions => Set<Tenancy.Onboarding.MunicipalityVersion>();
+    public DbSet<Tenancy.Onboarding.SmokeTestRun> SmokeTests => Set<Tenancy.Onboarding.SmokeTestRun>();
+    public DbSet<Tenancy.Onboarding.DestinationKeyVersion> DestinationKeys => Set<Tenancy.Onboarding.DestinationKeyVersion>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -107,6 +111,31 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.ToTable("OperatorAudit");
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.At);
+        });
+        b.Entity<Tenancy.Onboarding.MunicipalityRecord>(e =>
+        {
+            e.ToTable("Municipalities");
+            e.HasKey(x => x.Ars);
+            e.Property(x => x.Ars).HasMaxLength(12);
+            e.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.UpdatedAt).IsConcurrencyToken();
+        });
+        b.Entity<Tenancy.Onboarding.MunicipalityVersion>(e =>
+        {
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Ars, x.Version }).IsUnique();
+        });
+        b.Entity<Tenancy.Onboarding.SmokeTestRun>(e =>
+        {
+            e.ToTable("SmokeTests");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Ars, x.StartedAt });
+        });
+        b.Entity<Tenancy.Onboarding.DestinationKeyVersion>(e =>
+        {
+            e.ToTable("DestinationKeys");
+            e.HasKey(x => new { x.DestinationId, x.Version });
+            e.HasIndex(x => x.Kid).IsUnique();
         });
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.

@@ -32,7 +32,7 @@ public sealed record EvidenceDecision(EvidenceProviderEntry? Provider, string? R
 /// Who may ask what. <see cref="EvidenceRequest.RequesterArs"/> is the municipality the lookup is made for (the case's);
 /// the requester is who authenticated. Checked in this order: purpose, municipality, role, provider, legal basis or consent.
 /// </summary>
-public sealed partial class EvidenceRules(IOptions<HubOptions> options)
+public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDirectory? tenants = null)
 {
     public EvidenceDecision Check(EvidenceRequest request, EvidenceRequester requester)
     {
@@ -68,11 +68,12 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options)
     /// <summary>The provider of an evidence type for a municipality, if configured.</summary>
     public EvidenceProviderEntry? ProviderFor(string ars, string evidenceType)
     {
+        // The running directory (settings and onboarded municipalities); the settings alone where there is none (unit tests).
         var hub = options.Value;
-        var configured = hub.Tenants.FirstOrDefault(t => t.Ars == ars)?.Evidence.Providers.FirstOrDefault(p => p.Type == evidenceType);
-        return configured is not null && hub.Targets.TryGetValue(configured.Target, out var target)
-            ? new EvidenceProviderEntry(configured, configured.Target, target)
-            : null;
+        var tenant = tenants is not null ? tenants.FindTenant(ars) : hub.Tenants.FirstOrDefault(t => t.Ars == ars);
+        var configured = tenant?.Evidence.Providers.FirstOrDefault(p => p.Type == evidenceType);
+        var target = configured is null ? null : tenants is not null ? tenants.FindTarget(configured.Target)?.Options : hub.Targets.GetValueOrDefault(configured.Target);
+        return configured is not null && target is not null ? new EvidenceProviderEntry(configured, configured.Target, target) : null;
     }
 
     // "§ 23 Abs. 3 WoGG" and "§23  Abs. 3 WoGG" name the same basis; spacing is not a legal difference.

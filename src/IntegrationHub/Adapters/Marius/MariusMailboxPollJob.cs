@@ -22,7 +22,7 @@ namespace IntegrationHub.Adapters.Marius;
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class MariusMailboxPollJob(
-    IOptions<HubOptions> hub, IConfiguration configuration, XtaMailboxClient mailbox, ProcedureReports reports, HubDbContext db,
+    TenantDirectory tenants, XtaMailboxClient mailbox, ProcedureReports reports, HubDbContext db,
     ILogger<MariusMailboxPollJob> logger) : IJob
 {
     public const string Name = "marius-mailbox-poll";
@@ -34,9 +34,10 @@ public sealed class MariusMailboxPollJob(
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct = default)
     {
-        foreach (var (target, options) in hub.Value.Targets.Where(t => t.Value.Kind == MariusAdapter.KindName))
+        // The settings' Marius-like targets and those of onboarded municipalities' files.
+        foreach (var (target, options, section) in tenants.TargetsOfKind(MariusAdapter.KindName))
         {
-            var settings = MariusOptions.From(configuration.GetSection($"{HubOptions.Section}:Targets:{target}")).Mailbox;
+            var settings = MariusOptions.From(section).Mailbox;
             if (!settings.IsConfigured) continue;
             try
             {

@@ -26,7 +26,7 @@ public sealed class RedeliveryPolicies(IOptions<HubOptions> options, TenantDirec
     public DeliveryOptions For(TargetDelivery delivery)
     {
         var hub = options.Value;
-        var target = hub.Targets.GetValueOrDefault(delivery.Target)?.Redelivery;
+        var target = tenants.FindTarget(delivery.Target)?.Options.Redelivery;
         var municipality = tenants.FindTenant(delivery.Ars)?.Redelivery;
         return Merge(hub.Delivery, target, municipality);
     }

@@ -12,7 +12,7 @@ namespace IntegrationHub.Operations.FailedMessages;
 /// The operator side of the failed-message store: every rule is here (municipality scope, masking, roles, audit), so the
 /// API, the console and hubctl behave alike. Retries are batches worked off by <see cref="RetryWorker"/>.
 /// </summary>
-public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, RetryQueue queue, IOptions<HubOptions> hub) : IFailedMessages
+public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, RetryQueue queue, TenantDirectory tenants) : IFailedMessages
 {
     public const int MaxLimit = 500;
 
@@ -183,9 +183,8 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
     /// <summary>A redirect is for failed deliveries only, to another configured target of the same kind as each one's own.</summary>
     private async Task CheckRedirectAsync(IQueryable<FailedMessage> candidates, string redirectTo, CancellationToken ct)
     {
-        var targets = hub.Value.Targets;
-        if (!targets.TryGetValue(redirectTo, out var destination))
-            throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"'{redirectTo}' is not a configured target (Hub:Targets).");
+        if (tenants.FindTarget(redirectTo)?.Options is not { } destination)
+            throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"'{redirectTo}' is not a configured target (Hub:Targets or a municipality file).");
         var kinds = await candidates.Select(f => new { f.MessageType, f.Target }).Distinct().ToListAsync(ct);
         if (kinds.FirstOrDefault(k => k.MessageType != FailedMessageResolution.DeliveryRequested) is { } other)
             throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid,
@@ -194,7 +193,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         {
             if (string.Equals(k.Target, redirectTo, StringComparison.OrdinalIgnoreCase))
                 throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"The selection's deliveries already go to '{redirectTo}'.");
-            var kind = k.Target is not null && targets.TryGetValue(k.Target, out var own) ? own.Kind : null;
+            var kind = k.Target is not null ? tenants.FindTarget(k.Target)?.Options.Kind : null;
             if (!string.Equals(kind, destination.Kind, StringComparison.OrdinalIgnoreCase))
                 throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid,
                     $"'{redirectTo}' is a {destination.Kind} target; deliveries to '{k.Target}' ({kind ?? "unknown kind"}) need one of kind {kind ?? "unknown"}.");
