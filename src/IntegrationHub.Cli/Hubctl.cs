@@ -12,7 +12,7 @@ namespace IntegrationHub.Cli;
 /// printed), 2 usage error, 3 the hub cannot be reached. Built around an output console and, for tests, an HttpClient to use
 /// instead of one made from --hub.
 /// </summary>
-public sealed class Hubctl
+public sealed partial class Hubctl
 {
     public const int Ok = 0, Refused = 1, Usage = 2, Unreachable = 3;
     public const string DefaultHub = "http://127.0.0.1:5080";
@@ -280,7 +280,10 @@ public sealed class Hubctl
             }
             return errors == 0 ? Ok : Refused;
         });
-        return new Command("tenant", "Municipality files: validate") { validate };
+        var tenant = new Command("tenant", "Municipalities as files: validate, plan, apply, list, show, disable, rollback, keys, smoke tests") { validate };
+        foreach (var command in TenantWorkflowCommands().Concat(TenantKeyCommands()).Concat(TenantSmokeTestCommands()))
+            tenant.Subcommands.Add(command);
+        return tenant;
     }
 
     private static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";

@@ -18,6 +18,7 @@ using IntegrationHub.Problems;
 using IntegrationHub.Routing;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Tenancy.Onboarding;
 using IntegrationHub.Validation;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -63,6 +64,7 @@ public static class IntegrationHubExtensions
         services.AddOnceOnly(configuration, hub);
         services.AddEvidenceProviders();
         services.AddOperations(configuration, hub);
+        services.AddOnboarding(configuration);
 
         services.AddHubBus(configuration, hub);
 
@@ -149,6 +151,7 @@ public static class IntegrationHubExtensions
         app.MapAccessProtocol();
         app.MapOnceOnly();
         app.MapOperations();
+        app.MapOnboarding();
         return app;
     }
 }

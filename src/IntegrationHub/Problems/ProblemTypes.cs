@@ -81,6 +81,12 @@ public static class ProblemTypes
     public static readonly ProblemType EditAlreadyDecided = new("edit-already-decided", "The edit was already approved or rejected", 409);
     /// <summary>Delivery: the approved edit that replaces the application is gone or fails its integrity check.</summary>
     public static readonly ProblemType EditedDataUnverifiable = new("edited-data-unverifiable", "The approved edit of the application is missing or fails its integrity check", 422);
+
+    // Onboarding: workflow (Tenancy/Onboarding/Workflow)
+
+    // Onboarding: destination keys (Tenancy/Onboarding/KeyRotation)
+
+    // Onboarding: smoke tests (Tenancy/Onboarding/SmokeTests)
 }
 
 public static class ProblemResults

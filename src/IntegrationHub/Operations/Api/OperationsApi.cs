@@ -26,13 +26,19 @@ public static class OperationsApi
         return services;
     }
 
+    /// <summary>Groups under <paramref name="path"/> (below the prefix) for the three roles, with refusals answered as problems.</summary>
+    public static (RouteGroupBuilder Read, RouteGroupBuilder Act, RouteGroupBuilder Admin) MapRoleGroups(this IEndpointRouteBuilder app, string path = "")
+    {
+        var api = app.MapGroup(Prefix + path).WithTags("Operations").WithMetadata(new OperationsApiEndpoint())
+            .AddEndpointFilter(RefusalsAsProblems);
+        return (api.MapGroup("").RequireAuthorization(OperatorAuthentication.ReaderPolicy),
+            api.MapGroup("").RequireAuthorization(OperatorAuthentication.OperatorPolicy).DisableAntiforgery(),
+            api.MapGroup("").RequireAuthorization(OperatorAuthentication.AdminPolicy).DisableAntiforgery());
+    }
+
     public static WebApplication MapOperationsApi(this WebApplication app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Operations").WithMetadata(new OperationsApiEndpoint())
-            .AddEndpointFilter(RefusalsAsProblems);
-        var read = api.MapGroup("").RequireAuthorization(OperatorAuthentication.ReaderPolicy);
-        var act = api.MapGroup("").RequireAuthorization(OperatorAuthentication.OperatorPolicy).DisableAntiforgery();
-        var admin = api.MapGroup("").RequireAuthorization(OperatorAuthentication.AdminPolicy).DisableAntiforgery();
+        var (read, act, admin) = app.MapRoleGroups();
 
         read.MapGet("/me", Me).WithSummary("The signed-in operator: name, role, municipalities");
         read.MapGet("/failed-messages", ListFailedAsync).WithSummary("Failed messages matching the filter, newest first (offset, limit)");
@@ -65,7 +71,8 @@ public static class OperationsApi
         }
     }
 
-    private static Operator Who(HttpContext http) =>
+    /// <summary>The signed-in operator (the role policies made sure there is one).</summary>
+    public static Operator Who(HttpContext http) =>
         http.User.Operator() ?? throw new OperationRefusedException(ProblemTypes.OperatorUnauthenticated);
 
     /// <summary>Resolved per request: a hub whose part is not wired answers 503 instead of failing to start.</summary>
