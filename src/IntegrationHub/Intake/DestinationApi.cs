@@ -41,7 +41,8 @@ public static class DestinationApi
         return Results.Json(new JsonObject
         {
             ["destinationId"] = destinationId,
-            ["status"] = "active",
+            // FIT-Connect's "inactive": the destination exists but takes no submissions (its municipality is disabled).
+            ["status"] = tenants.IsDisabled(entry.Tenant.Ars) ? "inactive" : "active",
             ["services"] = services,
             ["encryptionKid"] = keys.DestinationKey(destinationId).Kid,
             ["metadataVersions"] = new JsonArray(MetadataVersion),

@@ -57,6 +57,10 @@ public static class SubmissionApi
 
         if (tenants.FindDestination(destinationId) is not { } entry)
             return ProblemResults.Problem(ProblemTypes.DestinationNotFound, $"Destination {destinationId} is not hosted here.");
+        // A disabled municipality takes nothing new; submissions created before may still be completed (they are in flight).
+        if (tenants.IsDisabled(entry.Tenant.Ars))
+            return ProblemResults.Problem(ProblemTypes.MunicipalityDisabled,
+                $"Municipality {entry.Tenant.Ars} has been disabled by its operators; destination {destinationId} takes no new submissions. Submissions already sent are processed.");
         var client = clients.Find(RequireSenderToken.ClientOf(http));
         if (client is null || !client.Destinations.Contains(destinationId))
             return ProblemResults.Problem(ProblemTypes.DestinationForbidden, $"This client may not submit to destination {destinationId}.");

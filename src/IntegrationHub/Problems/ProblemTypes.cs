@@ -18,6 +18,8 @@ public static class ProblemTypes
     public static readonly ProblemType UnsupportedGrantType = new("unsupported-grant-type", "Only client_credentials is supported", 400);
     public static readonly ProblemType DestinationForbidden = new("destination-forbidden", "The client may not submit to this destination", 403);
     public static readonly ProblemType DestinationNotFound = new("destination-not-found", "Destination not found", 404);
+    /// <summary>An operator disabled the destination's municipality (Tenancy/Onboarding): no new submissions; what is in flight completes.</summary>
+    public static readonly ProblemType MunicipalityDisabled = new("municipality-disabled", "The municipality does not take new submissions at present", 409);
     public static readonly ProblemType KeyNotFound = new("key-not-found", "Key not found", 404);
     public static readonly ProblemType SubmissionNotFound = new("submission-not-found", "Submission not found", 404);
     public static readonly ProblemType CaseNotFound = new("case-not-found", "Case not found", 404);

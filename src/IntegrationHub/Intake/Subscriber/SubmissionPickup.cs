@@ -52,6 +52,8 @@ public sealed class SubmissionPickup(
         int listed = 0, pickedUp = 0, failed = 0;
         foreach (var destinationId in client.Options.Destinations)
         {
+            // A disabled municipality's submissions stay at the delivery service until it is enabled again.
+            if (tenants.FindDestination(destinationId) is { } hosted && tenants.IsDisabled(hosted.Tenant.Ars)) continue;
             for (var offset = 0; ; )
             {
                 var page = await client.ListAsync(destinationId, offset, client.Options.PageSize, ct);
