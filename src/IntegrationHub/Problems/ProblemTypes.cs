@@ -85,6 +85,15 @@ public static class ProblemTypes
     public static readonly ProblemType EditedDataUnverifiable = new("edited-data-unverifiable", "The approved edit of the application is missing or fails its integrity check", 422);
 
     // Onboarding: workflow (Tenancy/Onboarding/Workflow)
+    /// <summary>The file has errors; the extension "findings" (or "files" for several) lists them with line and column.</summary>
+    public static readonly ProblemType MunicipalityInvalid = new("municipality-invalid", "The municipality file has errors", 422);
+    public static readonly ProblemType MunicipalityInSettings = new("municipality-in-settings", "The municipality is configured in the hub's settings (Hub:Tenants), not by file", 409);
+    /// <summary>The extension "references" names the credential references (never their values) the hub cannot resolve.</summary>
+    public static readonly ProblemType MunicipalityCredentialsUnresolved = new("municipality-credentials-unresolved", "Credential references of the file cannot be resolved in this hub", 422);
+    public static readonly ProblemType MunicipalityNotFound = new("municipality-not-found", "No such municipality", 404);
+    public static readonly ProblemType MunicipalityVersionNotFound = new("municipality-version-not-found", "No such version of the municipality", 404);
+    public static readonly ProblemType MunicipalityNoPreviousVersion = new("municipality-no-previous-version", "The municipality has no previous version to roll back to", 409);
+    public static readonly ProblemType MunicipalityChangedConcurrently = new("municipality-changed-concurrently", "The municipality was changed by someone else at the same time; plan and apply again", 409);
 
     // Onboarding: destination keys (Tenancy/Onboarding/KeyRotation)
 
