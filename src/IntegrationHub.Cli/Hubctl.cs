@@ -300,7 +300,8 @@ public sealed partial class Hubctl
                 var hub = parsed.GetValue(_hub)!;
                 if (!Uri.TryCreate(hub.TrimEnd('/') + "/", UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
                     throw new UsageException($"--hub must be an http(s) URL, e.g. {DefaultHub}.");
-                http = owned = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+                // Minutes, not seconds: applying a folder of municipalities generates their RSA keys (about a second each).
+                http = owned = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(10) };
             }
             return await command(new HubClient(http, parsed.GetValue(_apiKey)), parsed.GetValue(_json));
         }
