@@ -15,7 +15,7 @@ using Hubctl = IntegrationHub.Cli.Hubctl;
 namespace IntegrationHub.EndToEndTests;
 
 /// <summary>The hub with one more operator: an admin who covers Offenbach only.</summary>
-public sealed class OnboardingHubFixture : HubFixture
+public class OnboardingHubFixture : HubFixture
 {
     public const string AdminKey = "admin-local-only", ReaderKey = "reader-local-only", OffenbachAdminKey = "offenbach-admin-e2e-key";
 
