@@ -25,6 +25,8 @@ public class OnboardingHubFixture : HubFixture
         ["Hub:Operations:Operators:4:Role"] = "Admin",
         ["Hub:Operations:Operators:4:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(OffenbachAdminKey))),
         ["Hub:Operations:Operators:4:Municipalities:0"] = Offenbach,
+        // Changes other hub processes make in the ledger are picked up within a second here.
+        ["Hub:Onboarding:RefreshInterval"] = "00:00:01",
     };
 
     public HttpClient Api(string key = AdminKey)
@@ -150,6 +152,43 @@ public sealed class OnboardingFlowTests(OnboardingHubFixture hub) : IClassFixtur
         again["outcome"]!.GetValue<string>().Should().Be("unchanged");
         (await hub.InLedgerAsync(db => db.MunicipalityVersions.CountAsync(v => v.Ars == Dreieich))).Should().Be(1);
     }
+
+    [Fact]
+    public async Task A_version_another_hub_process_applied_is_picked_up_and_a_broken_stored_version_keeps_the_previous_state()
+    {
+        const string obertshausen = "064380011011";
+        var (sozialhilfe, wohngeld) = (Guid.NewGuid(), Guid.NewGuid());
+        using var api = hub.Api();
+        await ApplyAsync(api, OnboardingHubFixture.MunicipalityFile(obertshausen, "Stadt Obertshausen", (OnboardingHubFixture.Sozialhilfe, sozialhilfe, "prosoz")));
+
+        // Another hub process applies version 2 (the ledger is shared): this one follows within its refresh interval.
+        var v2 = OnboardingHubFixture.MunicipalityFile(obertshausen, "Stadt Obertshausen",
+            (OnboardingHubFixture.Sozialhilfe, sozialhilfe, "prosoz"), (OnboardingHubFixture.Wohngeld, wohngeld, "marius"));
+        await StoreVersionAsync(obertshausen, 2, v2);
+        (await HubFixture.WaitForAsync(() => Task.FromResult(Tenants.FindDestination(wohngeld)), d => d is not null)).Should().NotBeNull();
+        Tenants.Onboarded(obertshausen)!.Version.Should().Be(2);
+
+        // A version 3 that cannot be read: logged, and the municipality stays as it was.
+        await StoreVersionAsync(obertshausen, 3, "name: Stadt Obertshausen\nservices: [\n");
+        await hub.Factory.Services.GetRequiredService<IntegrationHub.Tenancy.Onboarding.Workflow.MunicipalityActivation>().ReloadAsync(default);
+        Tenants.Onboarded(obertshausen)!.Version.Should().Be(2);
+        Tenants.FindDestination(wohngeld)!.Tenant.Ars.Should().Be(obertshausen);
+        Tenants.FindDestination(sozialhilfe)!.Tenant.Ars.Should().Be(obertshausen);
+    }
+
+    private Task StoreVersionAsync(string ars, int version, string content) => hub.InLedgerAsync(async db =>
+    {
+        var now = DateTimeOffset.UtcNow;
+        db.MunicipalityVersions.Add(new IntegrationHub.Tenancy.Onboarding.MunicipalityVersion
+        {
+            Ars = ars, Version = version, Content = content, ContentSha256 = IntegrationHub.Tenancy.Onboarding.Workflow.MunicipalityRegistry.Sha256(content),
+            Action = "apply", AppliedBy = "ops-admin-elsewhere", AppliedAt = now,
+        });
+        var row = await db.Municipalities.SingleAsync(m => m.Ars == ars);
+        row.ActiveVersion = version;
+        row.UpdatedAt = new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+        return await db.SaveChangesAsync();
+    });
 
     [Fact]
     public async Task A_dry_run_generates_the_keys_but_stores_and_activates_nothing()
