@@ -74,7 +74,9 @@ public sealed class SmokeTestRunner(
             _running[run.Id] = destinations;
             RegisterClient();
         }
-        _tasks[run.Id] = Task.Run(() => RunAsync(run.Id, tenant, lifetime.ApplicationStopping), CancellationToken.None);
+        var task = Task.Run(() => RunAsync(run.Id, tenant, lifetime.ApplicationStopping), CancellationToken.None);
+        _tasks[run.Id] = task;
+        _ = task.ContinueWith(_ => _tasks.TryRemove(run.Id, out var _), TaskScheduler.Default);
         return run;
     }
 
