@@ -89,6 +89,8 @@ public static class ProblemTypes
     // Onboarding: destination keys (Tenancy/Onboarding/KeyRotation)
 
     // Onboarding: smoke tests (Tenancy/Onboarding/SmokeTests)
+    public static readonly ProblemType SmokeTestMunicipalityUnknown = new("municipality-unknown", "No such municipality in this hub (or not one this operator covers)", 404);
+    public static readonly ProblemType SmokeTestNotFound = new("smoke-test-not-found", "Smoke test not found", 404);
 }
 
 public static class ProblemResults
