@@ -233,7 +233,8 @@ public sealed partial class Hubctl
     {
         var file = new Argument<string>("file") { Description = "The municipality file (YAML)" };
         var days = new Option<int>("--expiry-warning-days") { Description = "Warn about certificates expiring within this many days", DefaultValueFactory = _ => 30 };
-        var validate = new Command("validate", "Checks a municipality file offline: exit 0 valid (warnings allowed), 1 errors, 2 unreadable") { file, days };
+        var reachable = new Option<bool>("--check-reachable") { Description = "Also check that every target the file defines answers at its endpoint (from this machine)" };
+        var validate = new Command("validate", "Checks a municipality file offline: exit 0 valid (warnings allowed), 1 errors, 2 unreadable") { file, days, reachable };
         validate.SetAction(async (r, ct) =>
         {
             var path = r.GetValue(file)!;
@@ -253,6 +254,11 @@ public sealed partial class Hubctl
                 return Usage;
             }
             var findings = MunicipalityValidator.Validate(yaml, new MunicipalityValidationContext { ExpiryWarningDays = r.GetValue(days) }, path);
+            if (r.GetValue(reachable) && MunicipalityFileReader.Parse(yaml, path).File is { } parsed)
+            {
+                using var probe = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+                findings = [.. findings.Concat(await MunicipalityReachability.CheckAsync(parsed, probe, TimeSpan.FromSeconds(5), ct)).OrderBy(f => f.Line).ThenBy(f => f.Column)];
+            }
             var errors = findings.Count(f => f.Severity == FindingSeverity.Error);
             var warnings = findings.Count - errors;
             var output = _console.Profile.Out.Writer;

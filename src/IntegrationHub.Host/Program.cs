@@ -1,5 +1,6 @@
 using IntegrationHub.Hosting;
 using IntegrationHub.Host.Demo;
+using IntegrationHub.Host.SmokeTests;
 using IntegrationHub.OnceOnly.Protocol;
 using Serilog;
 using Serilog.Formatting.Json;
@@ -32,6 +33,7 @@ builder.Logging.AddSerilog(logging.CreateLogger(), dispose: true);
 await using var simulators = demo ? await DemoSetup.StartSimulatorsAsync(builder.Configuration) : null;
 
 builder.Services.AddIntegrationHub(builder.Configuration);
+builder.Services.AddEfaSmokeTestSender(); // smoke tests of municipalities send with the simulators' online service
 var app = builder.Build();
 if (migrateOnly)
 {

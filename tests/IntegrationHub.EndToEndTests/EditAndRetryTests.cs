@@ -110,7 +110,7 @@ public sealed class OperationsHubFixture : HubFixture
     }
 
     private Task PutJweAsync(string blob, byte[] plaintext, RSA key) =>
-        Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(JweEncryptor.Encrypt(plaintext, key, "kid"))));
+        Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(JweEncryptor.Encrypt(plaintext, key, Jwk.Thumbprint(key))))); // a kid the destination has (its key by thumbprint)
 
     /// <summary>An unresolved failed delivery of the submission (or a message about no submission), as the store would hold it.</summary>
     public async Task<FailedMessage> SeedFailedMessageAsync(Guid? submissionId, string? ars = Offenbach,

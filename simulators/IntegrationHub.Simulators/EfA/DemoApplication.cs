@@ -74,6 +74,15 @@ public sealed record SubmitOptions
 
     /// <summary>JWE "cty" header for data and attachments (metadata always goes without one).</summary>
     public string? Cty { get; init; }
+
+    /// <summary>Fetch and encrypt to this key of the destination instead of its encryptionKid (e.g. the previous key after a rotation).</summary>
+    public string? EncryptionKid { get; init; }
+
+    /// <summary>
+    /// Encrypt to this public JWK (its kid goes into the JWE) without asking the destination: a sender that kept a key it
+    /// fetched earlier. Wins over <see cref="EncryptionKid"/>.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? EncryptionKey { get; init; }
 }
 
 /// <summary>

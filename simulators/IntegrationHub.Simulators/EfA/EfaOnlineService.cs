@@ -95,26 +95,32 @@ public sealed class EfaOnlineService
             return Stopped("destination", destination.ProblemOrDefault("destination-unavailable"));
         }
 
-        var kid = Str(destination.Json["encryptionKid"]);
+        var kid = options.EncryptionKey is { } kept ? Str(kept["kid"]) : options.EncryptionKid ?? Str(destination.Json["encryptionKid"]);
         if (string.IsNullOrWhiteSpace(kid))
         {
             return Stopped("destination", LocalProblem("destination-without-key", "The destination names no encryptionKid."));
         }
 
-        var keyResponse = await SendAsync(
-            () => new HttpRequestMessage(HttpMethod.Get, $"v1/destinations/{destinationId}/keys/{Uri.EscapeDataString(kid)}"), ct).ConfigureAwait(false);
-        if (keyResponse.Status != 200 || keyResponse.Json is null)
+        var jwk = options.EncryptionKey;
+        if (jwk is null)
         {
-            return Stopped("key", keyResponse.ProblemOrDefault("key-unavailable"));
+            var keyResponse = await SendAsync(
+                () => new HttpRequestMessage(HttpMethod.Get, $"v1/destinations/{destinationId}/keys/{Uri.EscapeDataString(kid)}"), ct).ConfigureAwait(false);
+            if (keyResponse.Status != 200 || keyResponse.Json is null)
+            {
+                return Stopped("key", keyResponse.ProblemOrDefault("key-unavailable"));
+            }
+
+            jwk = keyResponse.Json;
         }
 
-        var keyProblem = CheckEncryptionKey(keyResponse.Json);
+        var keyProblem = CheckEncryptionKey(jwk);
         if (keyProblem is not null)
         {
             return Stopped("key", keyProblem);
         }
 
-        using var recipientKey = Jwk.ImportPublic(keyResponse.Json);
+        using var recipientKey = Jwk.ImportPublic(jwk);
         var jweKid = options.UseThumbprintAsKid ? Jwk.Thumbprint(recipientKey) : kid;
 
         // 3. Announce the submission.

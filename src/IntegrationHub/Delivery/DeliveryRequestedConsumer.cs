@@ -7,6 +7,7 @@ using IntegrationHub.Observability;
 using IntegrationHub.OnceOnly.Checks;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Tenancy.Onboarding.SmokeTests;
 using IntegrationHub.Validation;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -66,7 +67,8 @@ public sealed class DeliveryRequestedConsumer(
         // An operator may have redirected this call to another target of the same kind: its options, settings, adapter
         // and resilience pipeline (DeliveryCall.Target); the ledger keeps the original target.
         var targetName = delivery.RedirectedTo ?? delivery.Target;
-        var targetOptions = tenants.Target(targetName);
+        // Smoke tests: a target's test endpoint, if it has one, takes the synthetic application (Tenancy/Onboarding/SmokeTests).
+        var targetOptions = SmokeTestClient.OptionsFor(submission, tenants.Target(targetName), tenants.TargetSettings(targetName));
         var adapter = adapters.FirstOrDefault(a => string.Equals(a.Kind, targetOptions.Kind, StringComparison.OrdinalIgnoreCase));
         var call = new DeliveryCall(delivery, submission, targetOptions, tenants.FindTenant(submission.Ars) ?? new TenantOptions { Ars = submission.Ars, Name = submission.Ars },
             tenants.TargetSettings(targetName), await ProcedureAktenzeichenAsync(submission, ct),

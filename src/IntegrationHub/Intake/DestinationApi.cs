@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using IntegrationHub.Jose;
 using IntegrationHub.Problems;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Tenancy.Onboarding.KeyRotation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,7 +26,7 @@ public static class DestinationApi
         }).WithTags("Events");
     }
 
-    private static IResult GetDestination(Guid destinationId, TenantDirectory tenants, KeyStore keys)
+    private static async Task<IResult> GetDestination(Guid destinationId, TenantDirectory tenants, DestinationKeyRing keys, CancellationToken ct)
     {
         if (tenants.FindDestination(destinationId) is not { } entry)
             return ProblemResults.Problem(ProblemTypes.DestinationNotFound, $"Destination {destinationId} is not hosted here.");
@@ -44,18 +45,19 @@ public static class DestinationApi
             // FIT-Connect's "inactive": the destination exists but takes no submissions (its municipality is disabled).
             ["status"] = tenants.IsDisabled(entry.Tenant.Ars) ? "inactive" : "active",
             ["services"] = services,
-            ["encryptionKid"] = keys.DestinationKey(destinationId).Kid,
+            ["encryptionKid"] = (await keys.CurrentAsync(destinationId, ct)).Entry.Kid,
             ["metadataVersions"] = new JsonArray(MetadataVersion),
             ["replyChannels"] = new JsonObject(),
         });
     }
 
-    private static IResult GetKey(Guid destinationId, string keyId, TenantDirectory tenants, KeyStore keys)
+    private static async Task<IResult> GetKey(Guid destinationId, string keyId, TenantDirectory tenants, DestinationKeyRing keys, CancellationToken ct)
     {
         if (tenants.FindDestination(destinationId) is null)
             return ProblemResults.Problem(ProblemTypes.DestinationNotFound, $"Destination {destinationId} is not hosted here.");
-        var key = keys.DestinationKey(destinationId);
-        if (keyId != key.Kid && keyId != key.Thumbprint)
+        // Every key still accepted is served: a sender that fetched the previous kid during the overlap still gets it.
+        var key = (await keys.AcceptedAsync(destinationId, ct)).Select(k => k.Key).FirstOrDefault(k => keyId == k.Kid || keyId == k.Thumbprint);
+        if (key is null)
             return ProblemResults.Problem(ProblemTypes.KeyNotFound, $"Destination {destinationId} has no key '{keyId}'.");
         return Results.Json(JsonWebKeys.ToPublicEncryptionJwk(key.Rsa, key.Kid));
     }

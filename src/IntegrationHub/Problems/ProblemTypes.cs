@@ -96,8 +96,16 @@ public static class ProblemTypes
     public static readonly ProblemType MunicipalityChangedConcurrently = new("municipality-changed-concurrently", "The municipality was changed by someone else at the same time; plan and apply again", 409);
 
     // Onboarding: destination keys (Tenancy/Onboarding/KeyRotation)
+    /// <summary>Validation (reject-submission): a JWE names a key of the destination that was retired before the submission.</summary>
+    public static readonly ProblemType DestinationKeyRetired = new("destination-key-retired", "The submission is encrypted to a retired key of the destination", 422);
+    /// <summary>Validation (reject-submission): a JWE names a key (kid) the destination does not have.</summary>
+    public static readonly ProblemType DestinationKeyUnknown = new("destination-key-unknown", "The submission is encrypted to a key the destination does not have", 422);
+    public static readonly ProblemType DestinationKeyCurrent = new("destination-key-current", "The destination's current key cannot be retired; rotate first", 409);
+    public static readonly ProblemType DestinationKeyRotationConflict = new("destination-key-rotation-conflict", "The destination's key was rotated concurrently", 409);
 
     // Onboarding: smoke tests (Tenancy/Onboarding/SmokeTests)
+    public static readonly ProblemType SmokeTestMunicipalityUnknown = new("municipality-unknown", "No such municipality in this hub (or not one this operator covers)", 404);
+    public static readonly ProblemType SmokeTestNotFound = new("smoke-test-not-found", "Smoke test not found", 404);
 }
 
 public static class ProblemResults

@@ -94,6 +94,8 @@ public sealed class KeyOptions
     public string? MasterKey { get; set; }
     /// <summary>RSA size of destination encryption keys; FIT-Connect requires 4096.</summary>
     public int DestinationKeyBits { get; set; } = 4096;
+    /// <summary>After a destination key rotation, how long the previous key is still published and accepted.</summary>
+    public TimeSpan RotationOverlap { get; set; } = TimeSpan.FromDays(14);
 }
 
 public sealed class IntakeLimits

@@ -30,13 +30,30 @@ public sealed class KeyStore
         _masterKey = hub.Keys.MasterKey is { Length: > 0 } configured ? configured : LocalMasterKey(logger);
     }
 
-    /// <summary>The destination's current encryption key; its kid is what the destination publishes.</summary>
-    public DestinationKey DestinationKey(Guid destinationId) =>
-        Get($"destination-{destinationId:N}", () =>
+    /// <summary>
+    /// The destination's first encryption key (version 1, kid "{id:N}-enc-1"). Which version the destination publishes
+    /// and accepts is the key ring's business (Tenancy/Onboarding/KeyRotation/DestinationKeyRing).
+    /// </summary>
+    public DestinationKey DestinationKey(Guid destinationId) => DestinationKey(destinationId, 1);
+
+    /// <summary>
+    /// Version <paramref name="version"/> of the destination's encryption key, made on first use: version 1 in
+    /// destination-{id:N}.key.pem (as before key rotation), version n in destination-{id:N}-enc-{n}.key.pem.
+    /// </summary>
+    public DestinationKey DestinationKey(Guid destinationId, int version)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        var file = version == 1 ? $"destination-{destinationId:N}.key.pem" : $"destination-{destinationId:N}-enc-{version}.key.pem";
+        return Get(version == 1 ? $"destination-{destinationId:N}" : $"destination-{destinationId:N}-enc-{version}", () =>
         {
-            var rsa = LoadOrCreateRsa($"destination-{destinationId:N}.key.pem", _destinationKeyBits);
-            return new DestinationKey($"{destinationId:N}-enc-1", rsa, Jose.JsonWebKeys.Thumbprint(rsa));
+            var rsa = LoadOrCreateRsa(file, _destinationKeyBits);
+            return new DestinationKey(DestinationKid(destinationId, version), rsa, Jose.JsonWebKeys.Thumbprint(rsa));
         });
+    }
+
+    /// <summary>The kid of a destination key version: "{id:N}-enc-{version}".</summary>
+    public static string DestinationKid(Guid destinationId, int version) =>
+        $"{destinationId:N}-enc-{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>
     /// The destination's signing key (PS512): signs the accept-submission / reject-submission events the hub, as the

@@ -9,6 +9,7 @@ using IntegrationHub.Operations.Edits;
 using IntegrationHub.Problems;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Tenancy.Onboarding.KeyRotation;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Validation;
@@ -32,14 +33,20 @@ public sealed class AttachmentIntegrityException(ProblemType type, string detail
 }
 
 /// <summary>
-/// Opens a stored submission: decrypts metadata, data and attachments with the destination's key
-/// (chosen by destination, never by the JWE header) and checks them against the metadata's hashes.
+/// Opens a stored submission: decrypts metadata, data and attachments with the destination's key and checks them against
+/// the metadata's hashes. Each JWE's kid picks among the submission's destination's own key versions only (key rotation,
+/// see <see cref="DestinationKeyRing"/>); a key retired before the submission was made, or one the destination does not
+/// have, is refused with a problem of its own. A JWE without a kid is read with the key published when it was submitted.
 /// Used by validation and again by delivery, which always starts from the stored original.
 /// Attachments are never held whole: they are verified by streaming and opened as streams.
-/// <paramref name="edits"/> reads an operator's approved edit of the application (see <see cref="ReadForDeliveryAsync"/>).
+/// <paramref name="edits"/> reads an operator's approved edit of the application (see <see cref="ReadForDeliveryAsync"/>);
+/// without <paramref name="ring"/> every destination has its first key only.
 /// </summary>
-public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null)
+public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null,
+    DestinationKeyRing? ring = null)
 {
+    private readonly DestinationKeyRing _ring = ring ?? DestinationKeyRing.FirstKeysOnly(keys);
+
     // Read-ahead of an opened attachment: the decryptor pauses when the consumer is this far behind.
     private const long PipePauseBytes = 1024 * 1024;
 
@@ -52,7 +59,6 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     {
         var (metadata, schemaUri, data) = await ReadDataAsync(submission, ct);
         var limits = options.Value.Limits;
-        var key = keys.DestinationKey(submission.DestinationId);
         var content = ContentStructure(metadata);
 
         var described = DescribedAttachments(content);
@@ -66,7 +72,7 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         var attachments = new List<VerifiedAttachment>();
         foreach (var (id, hash, fileName, mimeType) in described)
         {
-            var (actual, size) = await HashAttachmentAsync(submission.Id, id, key, limits.MaxAttachmentBytes, ct);
+            var (actual, size) = await HashAttachmentAsync(submission, id, limits.MaxAttachmentBytes, ct);
             if (!Sha512Hex.FixedTimeEqualsHex(hash, actual))
                 throw new SubmissionProblemException(ProblemTypes.HashMismatch, HashMismatchDetail(id));
             attachments.Add(new VerifiedAttachment(id, fileName, mimeType, actual, size));
@@ -83,9 +89,8 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     {
         ArgumentNullException.ThrowIfNull(submission);
         var limits = options.Value.Limits;
-        var key = keys.DestinationKey(submission.DestinationId);
 
-        var metadataJson = await DecryptAsync(SubmissionBlobs.Metadata(submission.Id), key, limits.MaxMetadataBytes, "metadata", ct);
+        var metadataJson = await DecryptAsync(submission, SubmissionBlobs.Metadata(submission.Id), limits.MaxMetadataBytes, "metadata", ct);
         var metadata = ParseMetadata(metadataJson);
 
         var expectedService = $"urn:de:fim:leika:leistung:{submission.LeikaKey}";
@@ -100,7 +105,7 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data.submissionSchema.schemaUri is missing.");
         var dataHash = HashOf(dataNode, "contentStructure.data");
 
-        var data = await DecryptAsync(SubmissionBlobs.Data(submission.Id), key, limits.MaxDataBytes, "data", ct);
+        var data = await DecryptAsync(submission, SubmissionBlobs.Data(submission.Id), limits.MaxDataBytes, "data", ct);
         if (!Sha512Hex.FixedTimeEqualsHex(dataHash, Sha512Hex.Compute(data)))
             throw new SubmissionProblemException(ProblemTypes.HashMismatch, "The hash of the data does not match contentStructure.data.hash.");
         return (metadata, schemaUri, data);
@@ -134,22 +139,22 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     {
         ArgumentNullException.ThrowIfNull(submission);
         var limits = options.Value.Limits;
-        var key = keys.DestinationKey(submission.DestinationId);
 
         // The expected hash comes from the (authenticated) metadata again, so a blob replaced since validation is caught.
-        var metadata = ParseMetadata(await DecryptAsync(SubmissionBlobs.Metadata(submission.Id), key, limits.MaxMetadataBytes, "metadata", ct));
+        var metadata = ParseMetadata(await DecryptAsync(submission, SubmissionBlobs.Metadata(submission.Id), limits.MaxMetadataBytes, "metadata", ct));
         var matches = DescribedAttachments(ContentStructure(metadata)).Where(d => d.Id == attachmentId).ToList();
         if (matches.Count != 1 || !submission.AnnouncedAttachmentIds.Contains(attachmentId))
             throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch, $"Attachment {attachmentId} is not described exactly once in the metadata and announced.");
 
-        var blob = await blobs.OpenReadAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), ct);
+        var (blob, key) = await OpenAttachmentBlobAsync(submission, attachmentId, ct);
         return AttachmentPlaintextStream.Start(blob, key.Rsa, attachmentId, matches[0].Hash, JweOptions(limits.MaxAttachmentBytes), ct);
     }
 
-    private async Task<(string Sha512, long Size)> HashAttachmentAsync(Guid submissionId, Guid attachmentId, DestinationKey key, long maxBytes, CancellationToken ct)
+    private async Task<(string Sha512, long Size)> HashAttachmentAsync(Submission submission, Guid attachmentId, long maxBytes, CancellationToken ct)
     {
         using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        await using var stream = await blobs.OpenReadAsync(SubmissionBlobs.Attachment(submissionId, attachmentId), ct);
+        var (stream, key) = await OpenAttachmentBlobAsync(submission, attachmentId, ct);
+        await using (stream)
         try
         {
             var result = await JweStreamDecryptor.DecryptToAsync(stream, key.Rsa, (chunk, _) =>
@@ -166,12 +171,22 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         }
     }
 
-    private async Task<byte[]> DecryptAsync(string blobName, DestinationKey key, long maxBytes, string part, CancellationToken ct)
+    private async Task<byte[]> DecryptAsync(Submission submission, string blobName, long maxBytes, string part, CancellationToken ct)
     {
         string compact;
         await using (var stream = await blobs.OpenReadAsync(blobName, ct))
         using (var reader = new StreamReader(stream, System.Text.Encoding.ASCII))
             compact = await reader.ReadToEndAsync(ct);
+        string? kid;
+        try
+        {
+            kid = Jwe.ReadHeader(compact).Kid;
+        }
+        catch (JweException)
+        {
+            kid = null; // malformed: decryption below reports it as it always did
+        }
+        var key = await KeyAsync(submission, kid, part, ct);
         try
         {
             return JweDecryptor.Decrypt(compact, key.Rsa, JweOptions(maxBytes)).Plaintext;
@@ -180,6 +195,44 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         {
             throw ProblemOf(e, part);
         }
+    }
+
+    /// <summary>
+    /// The attachment's blob (its JWE header already read, replayed to whoever reads the stream) and the key its kid names.
+    /// </summary>
+    private async Task<(Stream Blob, DestinationKey Key)> OpenAttachmentBlobAsync(Submission submission, Guid attachmentId, CancellationToken ct)
+    {
+        var blob = await blobs.OpenReadAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), ct);
+        try
+        {
+            var (kid, replayed) = await JweHeaderPeek.ReadKidAsync(blob, ct);
+            blob = replayed;
+            return (replayed, await KeyAsync(submission, kid, $"attachment {attachmentId}", ct));
+        }
+        catch
+        {
+            await blob.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The key a JWE of this submission names: only the destination's own versions count, and only one still accepted when
+    /// the submission was made (accepted ones stay readable for delivery after the key retires).
+    /// </summary>
+    private async Task<DestinationKey> KeyAsync(Submission submission, string? kid, string part, CancellationToken ct)
+    {
+        var madeAt = submission.SubmittedAt ?? submission.CreatedAt;
+        if (kid is null)
+            return _ring.Key(submission.DestinationId, (await _ring.VersionsAsync(submission.DestinationId, ct)).CurrentAt(madeAt));
+        var match = await _ring.FindAsync(submission.DestinationId, kid, ct)
+            // The kid is the sender's text: not repeated in the detail.
+            ?? throw new SubmissionProblemException(ProblemTypes.DestinationKeyUnknown,
+                $"The {part} is encrypted to a key (kid) that destination {submission.DestinationId} does not have; encrypt to the key it publishes as encryptionKid.");
+        if (!match.Entry.AcceptedAt(madeAt))
+            throw new SubmissionProblemException(ProblemTypes.DestinationKeyRetired,
+                $"The {part} is encrypted to key '{match.Entry.Kid}', which destination {submission.DestinationId} retired at {match.Entry.RetiresAt:O}; encrypt to the key it publishes as encryptionKid.");
+        return match.Key;
     }
 
     private static JweDecryptionOptions JweOptions(long maxBytes) => new() { MaxPlaintextBytes = maxBytes };
@@ -233,6 +286,81 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     }
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>
+    /// Reads a stored JWE's protected header from the front of its stream for the kid, without a second read of the blob:
+    /// the bytes read are replayed in front of the rest. A header that cannot be read gives no kid; the decryption then
+    /// refuses the JWE as it always did.
+    /// </summary>
+    private static class JweHeaderPeek
+    {
+        public static async Task<(string? Kid, Stream Replayed)> ReadKidAsync(Stream blob, CancellationToken ct)
+        {
+            var buffer = new byte[Jwe.MaxHeaderChars + 1];
+            var length = 0;
+            var dot = -1;
+            while (dot < 0 && length < buffer.Length)
+            {
+                var read = await blob.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0) break;
+                dot = Array.IndexOf(buffer, (byte)'.', length, read);
+                length += read;
+            }
+            string? kid = null;
+            if (dot > 0)
+            {
+                try
+                {
+                    kid = Jwe.ParseHeader(System.Text.Encoding.ASCII.GetString(buffer, 0, dot)).Kid;
+                }
+                catch (JweException)
+                {
+                    // Left to the decryption, which reports a malformed JWE.
+                }
+            }
+            return (kid, new ReplayedStream(buffer.AsMemory(0, length), blob));
+        }
+
+        private sealed class ReplayedStream(ReadOnlyMemory<byte> prefix, Stream rest) : ReadOnlyForwardStream
+        {
+            private ReadOnlyMemory<byte> _prefix = prefix;
+
+            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+            public override int Read(Span<byte> buffer)
+            {
+                if (_prefix.IsEmpty) return rest.Read(buffer);
+                var n = Math.Min(buffer.Length, _prefix.Length);
+                _prefix.Span[..n].CopyTo(buffer);
+                _prefix = _prefix[n..];
+                return n;
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                if (_prefix.IsEmpty) return rest.ReadAsync(buffer, cancellationToken);
+                var n = Math.Min(buffer.Length, _prefix.Length);
+                _prefix.Span[..n].CopyTo(buffer.Span);
+                _prefix = _prefix[n..];
+                return ValueTask.FromResult(n);
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) rest.Dispose();
+                base.Dispose(disposing);
+            }
+
+            public override async ValueTask DisposeAsync()
+            {
+                await rest.DisposeAsync().ConfigureAwait(false);
+                await base.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>
     /// The consumer's side of a pipe that a background task fills with <see cref="JweStreamDecryptor"/> output. The

@@ -105,7 +105,14 @@ public class HubFixture : IAsyncLifetime
             web.UseSetting("Hub:Targets:dms:BaseUrl", new Uri(Simulators.BaseAddress, "dms/").ToString());
             web.UseSetting("Hub:Targets:dms:ApiKey", DmsApiKey);
             foreach (var (key, value) in Settings(Simulators)) web.UseSetting(key, value);
-            web.ConfigureTestServices(ConfigureServices);
+            web.ConfigureTestServices(services =>
+            {
+                // Smoke tests send through the hub's own intake: here the test server (or its Kestrel port), resolved once the hub runs.
+                services.AddHttpClient(IntegrationHub.Tenancy.Onboarding.SmokeTests.SmokeTestClient.HttpClientName)
+                    .ConfigureHttpClient(c => c.BaseAddress = BaseAddress)
+                    .ConfigurePrimaryHttpMessageHandler(() => ListensOnRealPort ? new SocketsHttpHandler() : Factory.Server.CreateHandler());
+                ConfigureServices(services);
+            });
         });
 
     /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>

@@ -57,7 +57,7 @@ public sealed class DmsTargetFixture : IAsyncLifetime
     public string Encrypt(byte[] plaintext)
     {
         using var key = Hub.DestinationPublicKey();
-        return JweEncryptor.Encrypt(plaintext, key, "kid");
+        return JweEncryptor.Encrypt(plaintext, key, Hub.Keys.DestinationKey(StreamingReaderFixture.DestinationId).Kid); // the kid the destination publishes
     }
 
     public Task PutAsync(string blob, string compact) => Hub.Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(compact)));

@@ -126,7 +126,7 @@ public sealed class HandoverDeliveryTests(StreamingReaderFixture hub, HandoverCe
     private string Encrypt(byte[] plaintext)
     {
         using var key = hub.DestinationPublicKey();
-        return JweEncryptor.Encrypt(plaintext, key, "kid");
+        return JweEncryptor.Encrypt(plaintext, key, hub.Keys.DestinationKey(StreamingReaderFixture.DestinationId).Kid); // the kid the destination publishes
     }
 
     private Task PutAsync(string blob, string compact) => hub.Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(compact)), None);

@@ -545,13 +545,14 @@ public sealed class SubmissionReaderTests(SubmissionReaderFixture hub) : IClassF
     public static TheoryData<string?> Kids => new()
     {
         null,
-        "irgendein-kid",
         "thumbprint",
     };
 
+    // Key rotation: the kid picks among the destination's own keys (see Tenancy/Onboarding/KeyRotation tests); without
+    // one, the key published when the submission was made.
     [Theory]
     [MemberData(nameof(Kids))]
-    public async Task Key_is_chosen_by_destination_whatever_the_kid_says(string? kid)
+    public async Task Key_is_the_destinations_whether_named_by_thumbprint_or_not_at_all(string? kid)
     {
         if (kid == "thumbprint")
         {
@@ -564,6 +565,16 @@ public sealed class SubmissionReaderTests(SubmissionReaderFixture hub) : IClassF
         var submission = await StoreAsync(application, kid: kid);
 
         (await ReadAsync(submission)).Data.Should().Equal(application.Xml);
+    }
+
+    [Fact]
+    public async Task A_kid_the_destination_does_not_have_is_DestinationKeyUnknown()
+    {
+        var submission = await StoreAsync(WohngeldWithAttachment(), kid: "irgendein-kid");
+
+        var ex = await ProblemAsync(() => ReadAsync(submission), ProblemTypes.DestinationKeyUnknown);
+
+        ex.Message.Should().Contain(SubmissionReaderFixture.DestinationId.ToString()).And.Contain("encryptionKid").And.NotContain("irgendein-kid");
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal static class ConsoleHtml
         if (who is not null)
         {
             html.Append("<nav aria-label=\"Main\"><a href=\"/ops\">Dashboard</a><a href=\"/ops/failed\">Failed messages</a>");
-            html.Append("<a href=\"/ops/batches\">Retry batches</a><a href=\"/ops/submissions\">Submissions</a><a href=\"/ops/audit\">Audit log</a></nav>");
+            html.Append("<a href=\"/ops/batches\">Retry batches</a><a href=\"/ops/submissions\">Submissions</a><a href=\"/ops/municipalities\">Municipalities</a><a href=\"/ops/audit\">Audit log</a></nav>");
             html.Append($"<div class=\"who\"><span>{E(who.Name)} ({E(who.Role.ToString().ToLowerInvariant())})</span>");
             html.Append(Form(context, "/ops/logout", "Sign out", buttonClass: "link"));
             html.Append("</div>");

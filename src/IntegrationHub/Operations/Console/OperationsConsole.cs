@@ -45,6 +45,7 @@ public static class OperationsConsole
         }));
         ConsolePages.Map(readers);
         FailedMessagePages.Map(readers);
+        Tenancy.Onboarding.SmokeTests.MunicipalityPages.Map(readers);
         return app;
     }
 

@@ -92,10 +92,13 @@ public sealed class SubmissionReaderStreamingTests(StreamingReaderFixture hub, I
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
+    // The kid of the destination's key: a kid the destination does not have is refused (key rotation).
+    private string Kid => hub.Keys.DestinationKey(StreamingReaderFixture.DestinationId).Kid;
+
     private string Encrypt(byte[] plaintext, bool compress = false)
     {
         using var key = hub.DestinationPublicKey();
-        return JweEncryptor.Encrypt(plaintext, key, "kid", compress: compress);
+        return JweEncryptor.Encrypt(plaintext, key, Kid, compress: compress);
     }
 
     private Task PutAsync(string blob, string compact) => hub.Blobs.PutAsync(blob, new MemoryStream(Encoding.ASCII.GetBytes(compact)), None);
@@ -221,7 +224,7 @@ public sealed class SubmissionReaderStreamingTests(StreamingReaderFixture hub, I
         var attachmentId = application.Attachments[0].AttachmentId;
         using (var key = hub.DestinationPublicKey())
         {
-            await PutAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), JweEncryptor.Encrypt(content, key, "kid", alg: "RSA-OAEP"));
+            await PutAsync(SubmissionBlobs.Attachment(submission.Id, attachmentId), JweEncryptor.Encrypt(content, key, Kid, alg: "RSA-OAEP"));
         }
 
         await using var plaintext = await hub.Reader.OpenAttachmentAsync(submission, attachmentId, None);

@@ -255,6 +255,73 @@ public sealed class MunicipalityValidatorTests : IDisposable
         Single(CheckKeys("destinationKeyFile: ec.pem"), "destination-key-invalid").Message.Should().Contain("not an RSA key");
     }
 
+    [Fact]
+    public void Certificate_not_yet_valid()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Teststadt Signatur", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using (var future = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(10), DateTimeOffset.UtcNow.AddDays(400)))
+            File.WriteAllText(Path.Combine(_folder, "future.pem"), future.ExportCertificatePem());
+        var f = Single(CheckKeys("signingCertificateFile: future.pem"), "certificate-not-yet-valid");
+        f.Line.Should().Be(16);
+        f.Message.Should().Contain("is valid only from").And.Contain("expected a certificate valid now");
+    }
+
+    [Fact]
+    public void Destination_key_missing() =>
+        Single(CheckKeys("destinationKeyFile: nowhere.pem"), "destination-key-missing").Message.Should().Contain("'nowhere.pem' does not exist");
+
+    [Fact]
+    public void Duplicate_service()
+    {
+        var twice = Valid.Replace("targets:\n  prosoz:", "  - leikaKey: \"99107004017000\"\n    name: Wohngeld again\n" +
+            "    schemaUri: urn:integrationhub:xoev:wohngeld:1.0\n    destination: 0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68\n    targets: [prosoz]\ntargets:\n  prosoz:");
+        var f = Single(Check(twice), "duplicate-service");
+        f.Line.Should().Be(10);
+        f.Message.Should().Contain("services[1].leikaKey '99107004017000' is offered twice");
+    }
+
+    [Fact]
+    public void Destination_format()
+    {
+        var f = Single(Check(Valid.Replace("7f076675-a1c0-4408-9bcd-7aeb467f6f11", "destination-7")), "destination-format");
+        f.Line.Should().Be(8);
+        f.Message.Should().Contain("'destination-7' is not a GUID");
+    }
+
+    [Fact]
+    public void Target_kind_unknown()
+    {
+        var f = Single(Check(Valid.Replace("kind: Prosoz", "kind: Sap")), "target-kind-unknown");
+        f.Line.Should().Be(12);
+        f.Message.Should().Contain("'Sap' is not an adapter kind").And.Contain("Prosoz, Marius, Dms, Postbox, EvidenceProvider");
+    }
+
+    [Fact]
+    public void Missing_field()
+    {
+        var f = Single(Check(Valid.Replace("    endpoint: https://prosoz.example/api/\n", "")), "missing-field");
+        f.Line.Should().Be(12, "the target's mapping, where the key belongs");
+        f.Message.Should().Be("targets.prosoz.endpoint is missing or empty; it is required.");
+    }
+
+    [Fact]
+    public async Task Target_unreachable_only_when_no_server_answers()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there any more: connection refused
+        var file = MunicipalityFileReader.Parse(Valid.Replace("https://prosoz.example/api/", $"http://127.0.0.1:{port}/api/")).File!;
+        using var http = new HttpClient();
+
+        var f = (await MunicipalityReachability.CheckAsync(file, http, TimeSpan.FromSeconds(5))).Should().ContainSingle().Subject;
+
+        f.Code.Should().Be("target-unreachable");
+        (f.Line, f.Severity).Should().Be((13, FindingSeverity.Error));
+        f.Message.Should().Contain("targets.prosoz.endpoint").And.Contain("connection refused");
+    }
+
     private IReadOnlyList<MunicipalityFinding> CheckKeys(string line, int expiryWarningDays = 30)
     {
         var path = Path.Combine(_folder, "municipality.yaml");
