@@ -63,8 +63,8 @@ public sealed partial class Hubctl
                 items.Select(m => new[]
                 {
                     m.Ars, m.Name, m.Source, m.State + (m.DisabledReason is { } reason ? $" ({reason})" : ""), m.Version?.ToString(CultureInfo.InvariantCulture),
-                    m.AppliedBy, Time(m.AppliedAt), m.Services.ToString(CultureInfo.InvariantCulture),
-                    m.LastSmokeTest is { } s ? $"{s.Outcome} {Time(s.StartedAt)}" : null,
+                    m.AppliedBy, Utc(m.AppliedAt), m.Services.ToString(CultureInfo.InvariantCulture),
+                    m.LastSmokeTest is { } s ? $"{s.Outcome} {Utc(s.StartedAt)}" : null,
                 })));
             _console.WriteLine($"{items.Count} municipalities.");
             return Ok;
@@ -81,7 +81,7 @@ public sealed partial class Hubctl
                 var versionBody = await hub.GetAsync($"municipalities/{ars}/versions/{version.ToString(CultureInfo.InvariantCulture)}", ct);
                 if (json) return Json(versionBody);
                 var v = HubClient.Read<VersionContentView>(versionBody);
-                _console.Profile.Out.Writer.WriteLine($"# {v.Ars} version {v.Version} ({v.Action} by {v.AppliedBy} at {Time(v.AppliedAt)}, sha256 {v.Sha256})");
+                _console.Profile.Out.Writer.WriteLine($"# {v.Ars} version {v.Version} ({v.Action} by {v.AppliedBy} at {Utc(v.AppliedAt)}, sha256 {v.Sha256})");
                 _console.Profile.Out.Writer.Write(v.Content);
                 return Ok;
             }
@@ -184,8 +184,8 @@ public sealed partial class Hubctl
     {
         var m = d.Municipality;
         _console.WriteLine($"{m.Ars} {m.Name} ({m.Source}, {m.State}{(m.DisabledReason is { } r ? $": {r}" : "")})");
-        if (m.Version is { } v) _console.WriteLine($"Version {v}, applied by {m.AppliedBy} at {Time(m.AppliedAt)}.");
-        if (m.LastSmokeTest is { } s) _console.WriteLine($"Last smoke test: {s.Outcome} at {Time(s.StartedAt)}.");
+        if (m.Version is { } v) _console.WriteLine($"Version {v}, applied by {m.AppliedBy} at {Utc(m.AppliedAt)}.");
+        if (m.LastSmokeTest is { } s) _console.WriteLine($"Last smoke test: {s.Outcome} at {Utc(s.StartedAt)}.");
         _console.Write(Table(["Destination", "Encryption kid", "Service", "Targets"],
             d.Destinations.SelectMany(dest => dest.Services.Select(sv => new[] { dest.Id.ToString(), dest.EncryptionKid, $"{sv.LeikaKey} {sv.Name}", string.Join(", ", sv.Targets) }))));
         if (d.Targets.Count > 0)
@@ -193,7 +193,7 @@ public sealed partial class Hubctl
         if (d.Dms is not null || d.Postbox is not null) _console.WriteLine($"DMS: {d.Dms ?? "-"}, postbox: {d.Postbox ?? "-"}");
         if (d.Versions.Count > 0)
             _console.Write(Table(["Version", "Action", "By", "At", "SHA-256"],
-                d.Versions.Select(x => new[] { x.Version.ToString(CultureInfo.InvariantCulture), x.Action, x.AppliedBy, Time(x.AppliedAt), x.Sha256 })));
+                d.Versions.Select(x => new[] { x.Version.ToString(CultureInfo.InvariantCulture), x.Action, x.AppliedBy, Utc(x.AppliedAt), x.Sha256 })));
     }
 
     // Values as text, never markup: names may contain [brackets].
@@ -205,5 +205,5 @@ public sealed partial class Hubctl
         return table;
     }
 
-    private static string Time(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
+    private static string Utc(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
 }

@@ -144,7 +144,8 @@ public sealed class OnboardingFlowTests(OnboardingHubFixture hub) : IClassFixtur
 
         // The published key is the one the hub generated and keeps.
         var shown = await api.GetFromJsonAsync<JsonObject>($"api/v1/operations/municipalities/{Dreieich}");
-        var kid = hub.Factory.Services.GetRequiredService<KeyStore>().DestinationKey(DreieichSozialhilfe).Kid;
+        var kid = (await hub.Factory.CreateClient().GetFromJsonAsync<JsonObject>($"v1/destinations/{DreieichSozialhilfe}"))!["encryptionKid"]!.GetValue<string>();
+        kid.Should().Be(hub.Factory.Services.GetRequiredService<KeyStore>().DestinationKey(DreieichSozialhilfe).Kid);
         shown!["destinations"]!.AsArray().Select(d => d!["encryptionKid"]!.GetValue<string>()).Should().Contain(kid);
 
         // Applying the same file again changes nothing.

@@ -19,6 +19,7 @@ public sealed class MunicipalityRegistry(
     HubDbContext db,
     TenantDirectory tenants,
     KeyStore keys,
+    KeyRotation.DestinationKeyRing keyRing,
     MunicipalityActivation activation,
     IOperatorAudit audit,
     IConfiguration configuration,
@@ -263,8 +264,11 @@ public sealed class MunicipalityRegistry(
         if (!who.Covers(ars)) throw Forbidden(ars);
         var summary = (await ListAsync(who, ct)).FirstOrDefault(m => m.Ars == ars) ?? throw NotFound(ars);
         var tenant = tenants.FindTenant(ars);
-        var destinations = tenant is null ? [] : await Task.Run(() => tenant.Destinations.Select(d => new DestinationView(d.Id, keys.DestinationKey(d.Id).Kid,
-            [.. d.Services.Select(s => new ServiceView(s.LeikaKey, s.Name, tenants.TargetsFor(ars, s.LeikaKey)))])).ToList(), ct);
+        var destinations = new List<DestinationView>();
+        // The kid the destination publishes now (after a key rotation, the current key's).
+        foreach (var d in tenant?.Destinations ?? [])
+            destinations.Add(new DestinationView(d.Id, (await keyRing.CurrentAsync(d.Id, ct)).Entry.Kid,
+                [.. d.Services.Select(s => new ServiceView(s.LeikaKey, s.Name, tenants.TargetsFor(ars, s.LeikaKey)))]));
         var targets = tenants.Onboarded(ars)?.Targets.Select(t => new TargetView(t.Name, t.Options.Kind, t.Options.BaseUrl)).ToList() ?? [];
         var versions = await db.MunicipalityVersions.AsNoTracking().Where(v => v.Ars == ars).OrderByDescending(v => v.Version)
             .Select(v => new VersionView(v.Version, v.Action, v.AppliedBy, v.AppliedAt, v.ContentSha256)).ToListAsync(ct);
