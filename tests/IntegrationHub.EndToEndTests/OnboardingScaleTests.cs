@@ -10,19 +10,6 @@ using Xunit.Abstractions;
 
 namespace IntegrationHub.EndToEndTests;
 
-/// <summary>
-/// Runs once per full test run: on the servers profile (PostgreSQL, RabbitMQ; ./test.sh without --fast), or when
-/// HUB_E2E_SCALE=1. It takes minutes (it generates 400 RSA keys) and measures nothing the embedded profile would add.
-/// </summary>
-public sealed class ScaleFactAttribute : FactAttribute
-{
-    public ScaleFactAttribute()
-    {
-        if (!HubFixture.OnServers && Environment.GetEnvironmentVariable("HUB_E2E_SCALE") != "1")
-            Skip = "Runs on the servers profile (HUB_E2E_PROFILE=servers) or with HUB_E2E_SCALE=1: it generates 400 RSA keys.";
-    }
-}
-
 /// <summary>A hub with a key folder of its own, so every municipality's keys are really generated (the settings' keys are copied in).</summary>
 public sealed class OnboardingScaleFixture : OnboardingHubFixture
 {
@@ -52,7 +39,10 @@ public sealed class OnboardingScaleTests(ITestOutputHelper output)
 {
     private const int Count = 200;
 
-    [ScaleFact]
+    // Category Scale: ./test.sh runs it once per full run, on the servers profile (PostgreSQL, RabbitMQ), and leaves it
+    // out of the embedded run (--filter Category!=Scale): it takes minutes (400 RSA keys) and the embedded profile adds nothing.
+    [Fact]
+    [Trait("Category", "Scale")]
     public async Task Two_hundred_municipalities_from_files_are_onboarded_in_one_batch_and_take_submissions_without_a_restart()
     {
         var hub = new OnboardingScaleFixture();
