@@ -234,7 +234,14 @@ public sealed partial class Hubctl
         var file = new Argument<string>("file") { Description = "The municipality file (YAML)" };
         var days = new Option<int>("--expiry-warning-days") { Description = "Warn about certificates expiring within this many days", DefaultValueFactory = _ => 30 };
         var reachable = new Option<bool>("--check-reachable") { Description = "Also check that every target the file defines answers at its endpoint (from this machine)" };
-        var validate = new Command("validate", "Checks a municipality file offline: exit 0 valid (warnings allowed), 1 errors, 2 unreadable") { file, days, reachable };
+        var againstHub = new Option<bool>("--against-hub")
+        {
+            Description = "Validate in the running hub (--hub): also against the destinations of its other municipalities and its shared targets",
+        };
+        var validate = new Command("validate", "Checks a municipality file (offline, or --against-hub): exit 0 valid (warnings allowed), 1 errors, 2 unreadable")
+        {
+            file, days, reachable, againstHub,
+        };
         validate.SetAction(async (r, ct) =>
         {
             var path = r.GetValue(file)!;
@@ -253,7 +260,21 @@ public sealed partial class Hubctl
                 await _error.WriteLineAsync($"Cannot read {path}: {e.Message}");
                 return Usage;
             }
-            var findings = MunicipalityValidator.Validate(yaml, new MunicipalityValidationContext { ExpiryWarningDays = r.GetValue(days) }, path);
+            IReadOnlyList<MunicipalityFinding> findings;
+            if (r.GetValue(againstHub))
+            {
+                List<MunicipalityFinding>? remote = null;
+                var code = await RunAsync(r, ct, async (hub, _) =>
+                {
+                    var body = await hub.PostAsync("municipalities/validate", new JsonObject { ["name"] = Path.GetFileName(path), ["content"] = yaml }, ct);
+                    remote = [.. HubClient.Read<RemoteFindings>(body).Findings.Select(f => new MunicipalityFinding(f.Line, f.Column,
+                        f.Severity == "error" ? FindingSeverity.Error : FindingSeverity.Warning, f.Code, f.Message))];
+                    return Ok;
+                });
+                if (remote is null) return code;
+                findings = remote;
+            }
+            else findings = MunicipalityValidator.Validate(yaml, new MunicipalityValidationContext { ExpiryWarningDays = r.GetValue(days) }, path);
             if (r.GetValue(reachable) && MunicipalityFileReader.Parse(yaml, path).File is { } parsed)
             {
                 using var probe = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
@@ -291,6 +312,10 @@ public sealed partial class Hubctl
             tenant.Subcommands.Add(command);
         return tenant;
     }
+
+    private sealed record RemoteFinding(int Line, int Column, string Severity, string Code, string Message);
+
+    private sealed record RemoteFindings(List<RemoteFinding> Findings);
 
     private static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
 

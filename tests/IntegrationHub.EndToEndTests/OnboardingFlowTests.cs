@@ -378,6 +378,36 @@ public sealed class OnboardingFlowTests(OnboardingHubFixture hub) : IClassFixtur
     }
 
     [Fact]
+    public async Task Validating_against_the_hub_knows_its_shared_targets_and_the_destinations_other_municipalities_use()
+    {
+        var folder = Directory.CreateTempSubdirectory("onboarding-validate-").FullName;
+        try
+        {
+            // The Dreieich sample routes to the settings' shared targets: offline they are unknown, in the hub they are known.
+            var sample = Path.Combine(folder, "064380003003-dreieich.yaml");
+            await File.WriteAllTextAsync(sample, OnboardingHubFixture.DreieichSample());
+            var (exit, output, _) = await HubctlAsync("tenant", "validate", sample);
+            exit.Should().Be(Hubctl.Refused);
+            output.Should().Contain("error unknown-target: services[0].targets[0] names target 'marius'");
+            (exit, output, var error) = await HubctlAsync("tenant", "validate", sample, "--against-hub", "--api-key", OnboardingHubFixture.ReaderKey);
+            exit.Should().Be(Hubctl.Ok, error + output);
+            output.Should().Contain("valid, 0 errors");
+
+            // A file that takes Offenbach's Wohngeld destination is refused with the line of that destination.
+            var thief = Path.Combine(folder, "064380009010-dieburg.yaml");
+            await File.WriteAllTextAsync(thief, OnboardingHubFixture.MunicipalityFile("064380009010", "Stadt Dieburg",
+                (OnboardingHubFixture.Sozialhilfe, HubFixture.OffenbachWohngeld, "prosoz")));
+            (exit, output, _) = await HubctlAsync("tenant", "validate", thief, "--against-hub", "--api-key", OnboardingHubFixture.ReaderKey);
+            exit.Should().Be(Hubctl.Refused);
+            output.Should().MatchRegex($@"064380009010-dieburg\.yaml:\d+:\d+: error duplicate-destination: services\[0\]\.destination {HubFixture.OffenbachWohngeld} is already used by municipality {HubFixture.Offenbach}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_operator_acts_only_on_municipalities_they_cover_and_readers_cannot_apply()
     {
         var content = OnboardingHubFixture.MunicipalityFile("064380010010", "Stadt Heusenstamm", (OnboardingHubFixture.Sozialhilfe, Guid.NewGuid(), "prosoz"));
