@@ -80,7 +80,9 @@ public static class DemoRun
         }
         var ok = PrintSummary(sent, submissions, deliveries, timelines);
         PrintCitizensAndFiles(sent, deliveries, simulators);
-        return await DemoOperations.RunAsync(app, simulators, sender) && ok;
+        var operations = await DemoOperations.RunAsync(app, simulators, sender);
+        var onboarding = await DemoOnboarding.RunAsync(app, simulators, sender);
+        return operations && onboarding && ok;
     }
 
     private static Guid DestinationFor(TenantOptions tenant, string leikaKey) =>
