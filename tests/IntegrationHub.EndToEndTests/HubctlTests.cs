@@ -14,15 +14,7 @@ public sealed class HubctlTests(OperationsApiFixture hub)
 
     private async Task<int> RunAsync(string key, params string[] args)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(_output),
-        });
-        console.Profile.Width = 250;
-        var hubctl = new Hubctl(console, _error, hub.Factory.CreateClient(), TimeSpan.FromMilliseconds(20));
+        var hubctl = new Hubctl(HubctlRunner.PlainConsole(_output), _error, hub.Factory.CreateClient(), TimeSpan.FromMilliseconds(20));
         return await hubctl.RunAsync([.. args, "--api-key", key]);
     }
 

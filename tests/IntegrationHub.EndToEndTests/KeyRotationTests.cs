@@ -12,7 +12,6 @@ using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Spectre.Console;
 
 namespace IntegrationHub.EndToEndTests;
 
@@ -245,21 +244,8 @@ public sealed class KeyRotationTests(KeyRotationHubFixture hub)
         (await PublishedKidAsync(destination)).Should().Be(newKid, "a refused rotation changes nothing");
     }
 
-    private async Task<(int Exit, string Output, string Error)> HubctlAsync(string key, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 250;
-        var exit = await new Hubctl(console, error, hub.Factory.CreateClient()).RunAsync([.. args, "--api-key", key]);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Output, string Error)> HubctlAsync(string key, params string[] args) =>
+        HubctlRunner.RunAsync(hub.Factory.CreateClient(), [.. args, "--api-key", key]);
 
     private static async Task ExpectProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
     {

@@ -9,7 +9,6 @@ using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Spectre.Console;
 using Hubctl = IntegrationHub.Cli.Hubctl;
 
 namespace IntegrationHub.EndToEndTests;
@@ -89,18 +88,8 @@ public sealed class OnboardingFlowTests(OnboardingHubFixture hub) : IClassFixtur
     private static Task<JsonObject> ApplyAsync(HttpClient api, string content, bool dryRun = false, HttpStatusCode expected = HttpStatusCode.OK) =>
         PostAsync(api, "/apply" + (dryRun ? "?dryRun=true" : ""), new { name = "municipality.yaml", content }, expected);
 
-    private async Task<(int Exit, string Output, string Error)> HubctlAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 250;
-        var exit = await new Hubctl(console, error, hub.Factory.CreateClient()).RunAsync(args);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Output, string Error)> HubctlAsync(params string[] args) =>
+        HubctlRunner.RunAsync(hub.Factory.CreateClient(), args);
 
     private async Task<SubmissionOutcome> SubmitSozialhilfeAsync(string ars, Guid destination, int seed) =>
         await hub.Sender().SubmitAsync(ApplicationFactory.Sozialhilfe(ars, "63303", "Dreieich", seed: seed), destination);

@@ -8,7 +8,6 @@ using IntegrationHub.Simulators.Procedures;
 using IntegrationHub.Tenancy.Onboarding.SmokeTests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Spectre.Console;
 
 namespace IntegrationHub.EndToEndTests;
 
@@ -95,12 +94,7 @@ public sealed class SmokeTestFlowTests(SmokeTestHubFixture hub) : IClassFixture<
 
     private async Task<int> HubctlAsync(string key, params string[] args)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(_output),
-        });
-        console.Profile.Width = 250;
-        var hubctl = new Hubctl(console, _error, new HttpClient { BaseAddress = hub.BaseAddress }, TimeSpan.FromMilliseconds(100));
+        var hubctl = new Hubctl(HubctlRunner.PlainConsole(_output), _error, new HttpClient { BaseAddress = hub.BaseAddress }, TimeSpan.FromMilliseconds(100));
         return await hubctl.RunAsync([.. args, "--api-key", key]);
     }
 
