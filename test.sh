@@ -34,8 +34,11 @@ if ! $fast; then
 fi
 
 echo "== Building"
-if ! dotnet build IntegrationHub.sln -c Release -nologo -v quiet 2>&1 | tee "$run_dir/build.log" | grep -E "error|warning" ; then :; fi
-if [[ ${PIPESTATUS[0]} -ne 0 ]]; then
+# The build's own exit status decides (a pipeline's status is gone after an if); its errors and warnings are shown.
+dotnet build IntegrationHub.sln -c Release -nologo -v quiet > "$run_dir/build.log" 2>&1
+build_status=$?
+grep -E "error|warning" "$run_dir/build.log"
+if [[ $build_status -ne 0 ]]; then
   echo "The build failed (see $run_dir/build.log)."
   echo "Tests: 0 passed, 1 failed"
   exit 1
