@@ -77,8 +77,10 @@ public sealed class OnboardingScaleTests(ITestOutputHelper output)
             output.WriteLine(report);
             Console.WriteLine(report);
 
-            // One activation for the whole batch; every municipality is active and its destination resolves and publishes its key.
-            tenants.Generation.Should().Be(generation + 1);
+            // One activation for the whole batch, not one per municipality (the periodic refresh may have seen the committed
+            // batch a moment before the applying request's own activation: then two); every municipality is active and its
+            // destination resolves and publishes its key.
+            tenants.Generation.Should().BeInRange(generation + 1, generation + 2);
             using var anonymous = hub.Factory.CreateClient();
             foreach (var m in municipalities)
             {
