@@ -121,6 +121,8 @@ public sealed class HostileInputTests(HubFixture hub)
         ["attachment-described-never-announced"] = new(new() { Metadata = DescribeAnotherAttachment }, "attachments-mismatch"),
         ["attachment-uploaded-never-announced"] = new(new() { UploadUnannounced = true }, "attachment-not-announced", HttpStatusCode.UnprocessableEntity),
         ["metadata-not-json"] = new(new() { RawMetadata = "{not json " + Marker }, "metadata-invalid"),
+        ["metadata-duplicate-member"] = new(new() { RawMetadata = """{"contentStructure":{},"contentStructure":{}}""" }, "metadata-invalid"),
+        ["metadata-reply-channel-not-a-uuid"] = new(new() { Metadata = m => m["replyChannel"] = new JsonObject { ["idBundDeMailbox"] = new JsonObject { ["mailboxUuid"] = Marker } } }, "metadata-invalid"),
         ["metadata-without-content-structure"] = new(new() { Metadata = m => m.Remove("contentStructure") }, "metadata-invalid"),
         ["metadata-service-swapped"] = new(new() { Metadata = m => m["publicServiceType"]!["identifier"] = DemoServices.LeikaUrn(DemoServices.WohngeldLeikaKey) }, "service-mismatch"),
         ["metadata-schema-swapped"] = new(new() { Metadata = m => m["contentStructure"]!["data"]!["submissionSchema"]!["schemaUri"] = DemoServices.WohngeldSchemaUri }, "schema-unsupported"),

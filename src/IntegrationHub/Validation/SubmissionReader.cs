@@ -89,14 +89,14 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         var metadata = ParseMetadata(metadataJson);
 
         var expectedService = $"urn:de:fim:leika:leistung:{submission.LeikaKey}";
-        var service = Str(metadata["publicServiceType"]?["identifier"]);
+        var service = Str((metadata["publicServiceType"] as JsonObject)?["identifier"]);
         if (service is not null && service != expectedService)
             throw new SubmissionProblemException(ProblemTypes.ServiceMismatch, "publicServiceType.identifier differs from the submission's serviceType.");
 
         var content = ContentStructure(metadata);
         var dataNode = content["data"] as JsonObject
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data is missing.");
-        var schemaUri = Str(dataNode["submissionSchema"]?["schemaUri"])
+        var schemaUri = Str((dataNode["submissionSchema"] as JsonObject)?["schemaUri"])
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data.submissionSchema.schemaUri is missing.");
         var dataHash = HashOf(dataNode, "contentStructure.data");
 
@@ -197,7 +197,8 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     {
         try
         {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+            // Duplicate members would throw later, on first access (found by the mutation test): refuse them while parsing.
+            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "The metadata is not a JSON object.");
         }
         catch (JsonException)

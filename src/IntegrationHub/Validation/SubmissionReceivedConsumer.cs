@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using IntegrationHub.Contracts.Messages;
+using IntegrationHub.Adapters.Postbox;
 using IntegrationHub.CaseStatus;
+using IntegrationHub.Delivery;
 using IntegrationHub.Intake;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Jose;
@@ -115,6 +117,9 @@ public sealed class SubmissionReceivedConsumer(
     {
         ArgumentNullException.ThrowIfNull(submission);
         var content = await reader.ReadAsync(submission, ct);
+        // Delivery reads the reply channel again; a postbox that is no UUID is the sender's error, to be refused now, not a failed delivery later.
+        try { CitizenPostbox.MailboxOf(content.Metadata); }
+        catch (PermanentDeliveryException) { throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "replyChannel.idBundDeMailbox.mailboxUuid is not a UUID."); }
         var service = tenants.FindDestination(submission.DestinationId)?.Destination.Services.FirstOrDefault(s => s.LeikaKey == submission.LeikaKey)
             ?? throw new SubmissionProblemException(ProblemTypes.ServiceNotOffered, "The destination no longer offers this service.");
         // The announced schema first: a document in the namespace of a schema the service does not take is that, not a namespace error.
