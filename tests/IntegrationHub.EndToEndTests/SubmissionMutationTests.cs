@@ -38,7 +38,7 @@ public sealed class SubmissionMutationTests(HubFixture hub, ITestOutputHelper ou
     private const int Seed = 20_261_205;
     private const int InProcessMaxCases = 4_000;
     private static readonly TimeSpan InProcessBudget = TimeSpan.FromSeconds(45);
-    private const int HttpMaxCases = 200;
+    private const int HttpMaxCases = 400;
     private static readonly TimeSpan HttpBudget = TimeSpan.FromSeconds(60);
     private static readonly Guid Destination = HubFixture.DarmstadtSozialhilfe;
     private static readonly HashSet<string> KnownProblemTypes = typeof(ProblemTypes).GetFields()
