@@ -43,7 +43,8 @@ public static partial class XmlContractValidator
         // NUL is never allowed in XML; a UTF-16 or UTF-32 document without byte order mark is full of them.
         if (!Utf8.IsValid(text) || text.Contains((byte)0))
             throw new SubmissionProblemException(ProblemTypes.XmlEncodingInvalid, "The data contains bytes that are not valid UTF-8 characters of an XML document.");
-        if (text.StartsWith("<?xml"u8))
+        // The XML declaration, not a processing instruction whose name starts with "xml" (those are refused below).
+        if (text.StartsWith("<?xml"u8) && text.Length > 5 && text[5] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
         {
             var end = text.IndexOf("?>"u8);
             var declaration = Encoding.UTF8.GetString(end < 0 ? text[..Math.Min(text.Length, 200)] : text[..end]);
