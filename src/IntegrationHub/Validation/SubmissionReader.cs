@@ -38,7 +38,7 @@ public sealed class AttachmentIntegrityException(ProblemType type, string detail
 /// Attachments are never held whole: they are verified by streaming and opened as streams.
 /// <paramref name="edits"/> reads an operator's approved edit of the application (see <see cref="ReadForDeliveryAsync"/>).
 /// </summary>
-public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null)
+public sealed partial class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null)
 {
     // Read-ahead of an opened attachment: the decryptor pauses when the consumer is this far behind.
     private const long PipePauseBytes = 1024 * 1024;
@@ -218,10 +218,23 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         {
             if (node is not JsonObject a || !Guid.TryParse(Str(a["attachmentId"]), out var id))
                 throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "Every contentStructure.attachments entry needs an attachmentId (UUID).");
-            described.Add((id, HashOf(a, $"attachment {id}"), Str(a["filename"]) ?? $"{id}", Str(a["mimeType"]) ?? "application/octet-stream"));
+            var fileName = Str(a["filename"]) ?? $"{id}";
+            var mimeType = Str(a["mimeType"]) ?? "application/octet-stream";
+            // Both go on to targets (DMS documents, procedures' containers, HTTP headers): found by the mutation test.
+            if (!IsPlainFileName(fileName) || mimeType.Length > 127 || !MediaType().IsMatch(mimeType))
+                throw new SubmissionProblemException(ProblemTypes.MetadataInvalid,
+                    $"Attachment {id} needs a plain filename (1 to 255 characters, no path, no control characters) and a media type (type/subtype).");
+            described.Add((id, HashOf(a, $"attachment {id}"), fileName, mimeType));
         }
         return described;
     }
+
+    private static bool IsPlainFileName(string name) =>
+        name.Trim().Length > 0 && name.Length <= 255 && name is not ("." or "..")
+        && !name.Any(c => c is '/' or '\\' || char.IsControl(c));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
+    private static partial System.Text.RegularExpressions.Regex MediaType();
 
     private static string HashOf(JsonObject node, string where)
     {
