@@ -30,7 +30,7 @@ namespace IntegrationHub.EndToEndTests;
 /// only the sender's raw JWE blobs in the blob store, and leave the hub serving. Hostile callbacks and access tokens get
 /// their specific 401. The last test shows a valid submission still goes through afterwards.
 /// </summary>
-[Collection(HubCollection.Name)]
+[Collection(HostileInputCollection.Name)]
 [TestCaseOrderer(AfterwardsLastOrderer.TypeName, AfterwardsLastOrderer.AssemblyName)]
 public sealed class HostileInputTests(HubFixture hub)
 {
@@ -474,4 +474,14 @@ public sealed class HostileInputTests(HubFixture hub)
         }
         return document.Declaration + document.ToString(SaveOptions.DisableFormatting);
     }
+}
+
+/// <summary>
+/// The hostile suites allocate hundreds of megabytes and keep both cores busy: they run alone, after the parallel
+/// collections (which measure memory and time), on a hub of their own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HostileInputCollection : ICollectionFixture<HubFixture>
+{
+    public const string Name = "hostile input, alone";
 }

@@ -32,7 +32,7 @@ namespace IntegrationHub.EndToEndTests;
 /// sample goes end to end over HTTP. Never an unexpected exception, never a 5xx, never a fault in a consumer, never a
 /// forwarded document that breaks its contract. Each case is made from (seed, case number) alone: a failure names both.
 /// </summary>
-[Collection(HubCollection.Name)]
+[Collection(HostileInputCollection.Name)]
 public sealed class SubmissionMutationTests(HubFixture hub, ITestOutputHelper output)
 {
     private const int Seed = 20_261_205;
