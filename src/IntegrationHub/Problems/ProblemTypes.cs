@@ -106,6 +106,13 @@ public static class ProblemTypes
     // Onboarding: smoke tests (Tenancy/Onboarding/SmokeTests)
     public static readonly ProblemType SmokeTestMunicipalityUnknown = new("municipality-unknown", "No such municipality in this hub (or not one this operator covers)", 404);
     public static readonly ProblemType SmokeTestNotFound = new("smoke-test-not-found", "Smoke test not found", 404);
+
+    // Security: hostile input (Validation/XmlContractValidator.LoadSubmission: the intake's XML policy before the schema)
+    public static readonly ProblemType XmlDtdProhibited = new("xml-dtd-prohibited", "The data contains a document type declaration; DTDs and entities are prohibited", 422);
+    public static readonly ProblemType XmlLimitExceeded = new("xml-limit-exceeded", "The data exceeds a structural XML limit (nesting depth, length of a text or attribute value, size)", 422);
+    public static readonly ProblemType XmlEncodingInvalid = new("xml-encoding-invalid", "The data is not UTF-8 (another encoding declared or marked, or bytes that are not UTF-8)", 422);
+    public static readonly ProblemType XmlProcessingInstruction = new("xml-processing-instruction", "The data contains a processing instruction", 422);
+    public static readonly ProblemType XmlNamespaceInvalid = new("xml-namespace-invalid", "The root element is not in the namespace of the announced schema", 422);
 }
 
 public static class ProblemResults

@@ -106,6 +106,10 @@ public sealed class IntakeLimits
     public long MaxAttachmentBytes { get; set; } = 192L * 1024 * 1024;
     public int MaxAttachments { get; set; } = 50;
     public long MaxXmlCharacters { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Deepest element nesting a submitted application may have (the contracts need about 6).</summary>
+    public int MaxXmlDepth { get; set; } = 64;
+    /// <summary>Longest text node or attribute value of a submitted application, in characters (no contract field needs more).</summary>
+    public int MaxXmlValueCharacters { get; set; } = 256 * 1024;
     public int AccessTokenMinutes { get; set; } = 30;
 }
 

@@ -42,7 +42,7 @@ public sealed class AttachmentIntegrityException(ProblemType type, string detail
 /// <paramref name="edits"/> reads an operator's approved edit of the application (see <see cref="ReadForDeliveryAsync"/>);
 /// without <paramref name="ring"/> every destination has its first key only.
 /// </summary>
-public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null,
+public sealed partial class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<HubOptions> options, EditedApplicationData? edits = null,
     DestinationKeyRing? ring = null)
 {
     private readonly DestinationKeyRing _ring = ring ?? DestinationKeyRing.FirstKeysOnly(keys);
@@ -94,14 +94,14 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         var metadata = ParseMetadata(metadataJson);
 
         var expectedService = $"urn:de:fim:leika:leistung:{submission.LeikaKey}";
-        var service = Str(metadata["publicServiceType"]?["identifier"]);
+        var service = Str((metadata["publicServiceType"] as JsonObject)?["identifier"]);
         if (service is not null && service != expectedService)
             throw new SubmissionProblemException(ProblemTypes.ServiceMismatch, "publicServiceType.identifier differs from the submission's serviceType.");
 
         var content = ContentStructure(metadata);
         var dataNode = content["data"] as JsonObject
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data is missing.");
-        var schemaUri = Str(dataNode["submissionSchema"]?["schemaUri"])
+        var schemaUri = Str((dataNode["submissionSchema"] as JsonObject)?["schemaUri"])
             ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "contentStructure.data.submissionSchema.schemaUri is missing.");
         var dataHash = HashOf(dataNode, "contentStructure.data");
 
@@ -250,7 +250,8 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
     {
         try
         {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+            // Duplicate members would throw later, on first access (found by the mutation test): refuse them while parsing.
+            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "The metadata is not a JSON object.");
         }
         catch (JsonException)
@@ -270,10 +271,23 @@ public sealed class SubmissionReader(IBlobStore blobs, KeyStore keys, IOptions<H
         {
             if (node is not JsonObject a || !Guid.TryParse(Str(a["attachmentId"]), out var id))
                 throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "Every contentStructure.attachments entry needs an attachmentId (UUID).");
-            described.Add((id, HashOf(a, $"attachment {id}"), Str(a["filename"]) ?? $"{id}", Str(a["mimeType"]) ?? "application/octet-stream"));
+            var fileName = Str(a["filename"]) ?? $"{id}";
+            var mimeType = Str(a["mimeType"]) ?? "application/octet-stream";
+            // Both go on to targets (DMS documents, procedures' containers, HTTP headers): found by the mutation test.
+            if (!IsPlainFileName(fileName) || mimeType.Length > 127 || !MediaType().IsMatch(mimeType))
+                throw new SubmissionProblemException(ProblemTypes.MetadataInvalid,
+                    $"Attachment {id} needs a plain filename (1 to 255 characters, no path, no control characters) and a media type (type/subtype).");
+            described.Add((id, HashOf(a, $"attachment {id}"), fileName, mimeType));
         }
         return described;
     }
+
+    private static bool IsPlainFileName(string name) =>
+        name.Trim().Length > 0 && name.Length <= 255 && name is not ("." or "..")
+        && !name.Any(c => c is '/' or '\\' || char.IsControl(c));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
+    private static partial System.Text.RegularExpressions.Regex MediaType();
 
     private static string HashOf(JsonObject node, string where)
     {

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using IntegrationHub.Contracts.Messages;
+using IntegrationHub.Adapters.Postbox;
 using IntegrationHub.CaseStatus;
+using IntegrationHub.Delivery;
 using IntegrationHub.Intake;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Jose;
@@ -52,11 +54,7 @@ public sealed class SubmissionReceivedConsumer(
         string? detail = null;
         try
         {
-            var content = await reader.ReadAsync(submission, context.CancellationToken);
-            var service = tenants.FindDestination(submission.DestinationId)?.Destination.Services.FirstOrDefault(s => s.LeikaKey == submission.LeikaKey)
-                ?? throw new SubmissionProblemException(ProblemTypes.ServiceNotOffered, "The destination no longer offers this service.");
-            var document = XmlContractValidator.LoadAndValidate(content.Data, options.Value.Limits.MaxXmlCharacters);
-            BusinessRules.Check(document, content.SchemaUri, service, submission.Ars, DateTimeOffset.UtcNow);
+            await CheckAsync(submission, reader, tenants, options.Value.Limits, context.CancellationToken);
         }
         catch (SubmissionProblemException e)
         {
@@ -108,6 +106,28 @@ public sealed class SubmissionReceivedConsumer(
             logger.LogInformation("Submission rejected: {ProblemType}", problem.Uri);
             await context.Publish(new SubmissionRejected(submission.Id, submission.CaseId, submission.Ars, problem.Uri));
         }
+    }
+
+    /// <summary>
+    /// Everything that decides acceptance: decryption and hashes, the service, the intake's XML policy, the contract and the
+    /// business rules. Throws <see cref="SubmissionProblemException"/> for a submission to reject; anything else is transient.
+    /// </summary>
+    public static async Task<DecryptedSubmission> CheckAsync(Submission submission, SubmissionReader reader, TenantDirectory tenants,
+        IntakeLimits limits, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var content = await reader.ReadAsync(submission, ct);
+        // Delivery reads the reply channel again; a postbox that is no UUID is the sender's error, to be refused now, not a failed delivery later.
+        try { CitizenPostbox.MailboxOf(content.Metadata); }
+        catch (PermanentDeliveryException) { throw new SubmissionProblemException(ProblemTypes.MetadataInvalid, "replyChannel.idBundDeMailbox.mailboxUuid is not a UUID."); }
+        var service = tenants.FindDestination(submission.DestinationId)?.Destination.Services.FirstOrDefault(s => s.LeikaKey == submission.LeikaKey)
+            ?? throw new SubmissionProblemException(ProblemTypes.ServiceNotOffered, "The destination no longer offers this service.");
+        // The announced schema first: a document in the namespace of a schema the service does not take is that, not a namespace error.
+        if (!string.Equals(service.SchemaUri, content.SchemaUri, StringComparison.Ordinal))
+            throw new SubmissionProblemException(ProblemTypes.SchemaUnsupported, $"Service {service.LeikaKey} accepts '{service.SchemaUri}', not '{content.SchemaUri}'.");
+        var document = XmlContractValidator.LoadSubmission(content.Data, limits, content.SchemaUri);
+        BusinessRules.Check(document, content.SchemaUri, service, submission.Ars, DateTimeOffset.UtcNow);
+        return content;
     }
 
     // Accept and reject events repeat the tags of the submit event, as FIT-Connect subscribers do.

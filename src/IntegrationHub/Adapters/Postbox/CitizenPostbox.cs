@@ -23,7 +23,7 @@ public sealed record CitizenPostbox(Guid? MailboxUuid, int TrustLevel)
 
     public static Guid? MailboxOf(JsonObject metadata)
     {
-        if (metadata["replyChannel"]?["idBundDeMailbox"] is not JsonObject postbox) return null;
+        if ((metadata["replyChannel"] as JsonObject)?["idBundDeMailbox"] is not JsonObject postbox) return null;
         var value = postbox["mailboxUuid"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
         return Guid.TryParseExact(value, "D", out var uuid) && uuid != Guid.Empty
             ? uuid
