@@ -106,6 +106,10 @@ public static class ProblemTypes
     // Onboarding: smoke tests (Tenancy/Onboarding/SmokeTests)
     public static readonly ProblemType SmokeTestMunicipalityUnknown = new("municipality-unknown", "No such municipality in this hub (or not one this operator covers)", 404);
     public static readonly ProblemType SmokeTestNotFound = new("smoke-test-not-found", "Smoke test not found", 404);
+
+    // Security: access (Intake/RateLimits.cs)
+    /// <summary>A sender client (submission API) or a remote address (token endpoints) is over its limit; Retry-After says when to come back.</summary>
+    public static readonly ProblemType RateLimited = new("rate-limited", "Too many requests", 429);
 }
 
 public static class ProblemResults

@@ -107,6 +107,8 @@ public sealed class IntakeLimits
     public int MaxAttachments { get; set; } = 50;
     public long MaxXmlCharacters { get; set; } = 16 * 1024 * 1024;
     public int AccessTokenMinutes { get; set; } = 30;
+    /// <summary>Requests per sender client and token requests per remote address (Hub:Limits:RateLimit).</summary>
+    public Intake.RateLimitOptions RateLimit { get; set; } = new();
 }
 
 /// <summary>A municipality: its ARS, its destinations (Zustellpunkte) and its routes.</summary>
