@@ -390,7 +390,7 @@ public sealed class TenantIsolationTests(AccessHubFixture hub)
         var forB = await ExpectProblemAsync(await call(id), status, type);
         var forNothing = await ExpectProblemAsync(await call(Unknown), status, type);
         forB["title"]!.GetValue<string>().Should().Be(forNothing["title"]!.GetValue<string>());
-        forB["detail"]?.GetValue<string>().Replace(id, "{id}").Should().Be(forNothing["detail"]?.GetValue<string>().Replace(Unknown, "{id}"));
+        (forB["detail"]?.GetValue<string>() ?? "").Replace(id, "{id}").Should().Be((forNothing["detail"]?.GetValue<string>() ?? "").Replace(Unknown, "{id}"));
     }
 
     private static async Task<JsonObject> ExpectProblemAsync(HttpResponseMessage response, HttpStatusCode status, ProblemType type)
