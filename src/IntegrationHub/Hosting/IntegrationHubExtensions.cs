@@ -53,6 +53,7 @@ public static class IntegrationHubExtensions
         services.AddSingleton<CaseEventLog>();
         services.AddSingleton<SubmissionReader>();
         services.AddScoped<RequireSenderToken>();
+        services.AddHubRateLimits();
         services.AddSingleton<CaseProgress>();
         services.AddScoped<ProcedureReports>();
         services.AddCallbackAuthentication();
@@ -139,6 +140,7 @@ public static class IntegrationHubExtensions
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseHubRateLimits();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });

@@ -22,12 +22,14 @@ public static class SubmissionApi
 {
     public static void MapSubmissionApi(this IEndpointRouteBuilder app)
     {
-        var submissions = app.MapGroup("/v1/submissions").WithTags("Submissions").AddEndpointFilter<RequireSenderToken>();
+        var submissions = app.MapGroup("/v1/submissions").WithTags("Submissions").AddEndpointFilter<RequireSenderToken>()
+            .WithMetadata(new SenderApiEndpoint()).RequireRateLimiting(RateLimits.SenderPolicy);
         submissions.MapPost("", CreateAsync);
         submissions.MapPut("/{submissionId:guid}/attachments/{attachmentId:guid}", UploadAttachmentAsync);
         submissions.MapPut("/{submissionId:guid}", SubmitAsync);
         submissions.MapGet("/{submissionId:guid}", GetAsync);
         app.MapGroup("/v1/cases").WithTags("Events").AddEndpointFilter<RequireSenderToken>()
+            .WithMetadata(new SenderApiEndpoint()).RequireRateLimiting(RateLimits.SenderPolicy)
             .MapGet("/{caseId:guid}/events", GetEventLogAsync);
     }
 

@@ -10,7 +10,7 @@ namespace IntegrationHub.Intake;
 public static class TokenEndpoint
 {
     public static void MapTokenEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapPost("/token", IssueAsync).WithTags("Authentication").DisableAntiforgery();
+        app.MapPost("/token", IssueAsync).WithTags("Authentication").DisableAntiforgery().RequireRateLimiting(RateLimits.TokenPolicy);
 
     private static async Task<IResult> IssueAsync(HttpRequest request, SenderClients clients, AccessTokens tokens)
     {

@@ -38,7 +38,8 @@ public static class OnceOnlyExtensions
 
     public static IEndpointRouteBuilder MapOnceOnly(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/evidence/token", EvidenceTokenEndpoint.IssueAsync).WithTags("Evidence").DisableAntiforgery();
+        app.MapPost("/api/v1/evidence/token", EvidenceTokenEndpoint.IssueAsync).WithTags("Evidence").DisableAntiforgery()
+            .RequireRateLimiting(Intake.RateLimits.TokenPolicy);
         var requests = app.MapGroup("/api/v1/evidence/requests").WithTags("Evidence").AddEndpointFilter<RequireRequesterToken>();
         requests.MapPost("", EvidenceApi.RequestAsync);
         requests.MapGet("/{requestId:guid}", EvidenceApi.StatusAsync);

@@ -113,6 +113,10 @@ public static class ProblemTypes
     public static readonly ProblemType XmlEncodingInvalid = new("xml-encoding-invalid", "The data is not UTF-8 (another encoding declared or marked, or bytes that are not UTF-8)", 422);
     public static readonly ProblemType XmlProcessingInstruction = new("xml-processing-instruction", "The data contains a processing instruction", 422);
     public static readonly ProblemType XmlNamespaceInvalid = new("xml-namespace-invalid", "The root element is not in the namespace of the announced schema", 422);
+
+    // Security: access (Intake/RateLimits.cs)
+    /// <summary>A sender client (submission API) or a remote address (token endpoints) is over its limit; Retry-After says when to come back.</summary>
+    public static readonly ProblemType RateLimited = new("rate-limited", "Too many requests", 429);
 }
 
 public static class ProblemResults

@@ -111,6 +111,8 @@ public sealed class IntakeLimits
     /// <summary>Longest text node or attribute value of a submitted application, in characters (no contract field needs more).</summary>
     public int MaxXmlValueCharacters { get; set; } = 256 * 1024;
     public int AccessTokenMinutes { get; set; } = 30;
+    /// <summary>Requests per sender client and token requests per remote address (Hub:Limits:RateLimit).</summary>
+    public Intake.RateLimitOptions RateLimit { get; set; } = new();
 }
 
 /// <summary>A municipality: its ARS, its destinations (Zustellpunkte) and its routes.</summary>

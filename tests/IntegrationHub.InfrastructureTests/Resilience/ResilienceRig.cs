@@ -68,6 +68,8 @@ public sealed class ResilienceRig : IAsyncDisposable
             settings[$"Hub:Senders:0:Destinations:{2 * i}"] = Municipalities[i].Wohngeld.ToString();
             settings[$"Hub:Senders:0:Destinations:{2 * i + 1}"] = Municipalities[i].Sozialhilfe.ToString();
         }
+        // Hundreds of submissions by one client within a minute: above the default per-client rate limit (600/min).
+        settings["Hub:Limits:RateLimit:PermitLimit"] = "100000";
         settings["Hub:Outbox:SweepInterval"] = "00:00:02";
         settings["Hub:Outbox:StaleAfter"] = "00:00:15";
         settings["Hub:Delivery:InitialBackoff"] = "00:00:01";
