@@ -11,6 +11,7 @@ using IntegrationHub.Intake;
 using IntegrationHub.Jose;
 using IntegrationHub.Ledger;
 using IntegrationHub.OnceOnly;
+using IntegrationHub.Simulators;
 using IntegrationHub.Simulators.Crypto;
 using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Simulators.Prosoz;
@@ -32,7 +33,7 @@ namespace IntegrationHub.EndToEndTests;
 /// </summary>
 [Collection(HostileInputCollection.Name)]
 [TestCaseOrderer(AfterwardsLastOrderer.TypeName, AfterwardsLastOrderer.AssemblyName)]
-public sealed class HostileInputTests(HubFixture hub)
+public sealed class HostileInputTests(HostileInputHubFixture hub)
 {
     /// <summary>Put into hostile values: it must never come back in a problem detail or the ledger.</summary>
     private const string Marker = "HOSTILEMARKER";
@@ -484,7 +485,20 @@ public sealed class HostileInputTests(HubFixture hub)
 /// collections (which measure memory and time), on a hub of their own.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HostileInputCollection : ICollectionFixture<HubFixture>
+public sealed class HostileInputCollection : ICollectionFixture<HostileInputHubFixture>
 {
     public const string Name = "hostile input, alone";
+}
+
+/// <summary>
+/// The hub of the hostile suites: one sender sends thousands of requests within a minute, far beyond the per-client rate
+/// limit, which RateLimitTests prove on their own; here every request must reach the defences behind it.
+/// </summary>
+public sealed class HostileInputHubFixture : HubFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) =>
+    [
+        new("Hub:Limits:RateLimit:PermitLimit", "1000000"),
+        new("Hub:Limits:RateLimit:TokenPermitLimit", "1000000"),
+    ];
 }

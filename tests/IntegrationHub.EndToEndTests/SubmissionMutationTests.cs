@@ -33,7 +33,7 @@ namespace IntegrationHub.EndToEndTests;
 /// forwarded document that breaks its contract. Each case is made from (seed, case number) alone: a failure names both.
 /// </summary>
 [Collection(HostileInputCollection.Name)]
-public sealed class SubmissionMutationTests(HubFixture hub, ITestOutputHelper output)
+public sealed class SubmissionMutationTests(HostileInputHubFixture hub, ITestOutputHelper output)
 {
     private const int Seed = 20_261_205;
     private const int InProcessMaxCases = 4_000;
