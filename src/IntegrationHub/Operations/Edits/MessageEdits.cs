@@ -57,6 +57,7 @@ public sealed class MessageEdits(
         var headers = editedHeaders is { Count: > 0 } ? CheckHeaders(editedHeaders) : null;
 
         byte[]? xml = null;
+        Submission? edited = null;
         if (editedXml is not null)
         {
             if (message.SubmissionId is not { } submissionId)
@@ -66,6 +67,7 @@ public sealed class MessageEdits(
                 throw new OperationRefusedException(ProblemTypes.EditInvalid, "The submission's application is no longer stored.");
             xml = Encoding.UTF8.GetBytes(editedXml);
             await CheckContractAsync(submission, xml, ct);
+            edited = submission;
         }
 
         var edit = new MessageEdit
@@ -80,7 +82,7 @@ public sealed class MessageEdits(
             Status = MessageEditStatus.Proposed,
         };
         if (xml is not null)
-            (edit.EditedDataBlob, edit.EditedDataSha512) = await editedData.StoreAsync(message.SubmissionId!.Value, edit.Id, xml, ct);
+            (edit.EditedDataBlob, edit.EditedDataSha512) = await editedData.StoreAsync(edited!.Id, edited.Ars, edit.Id, xml, ct);
         db.MessageEdits.Add(edit);
         AddEvent(message.Id, "edit-proposed", who, Describe(edit));
         try
@@ -262,7 +264,7 @@ public sealed class MessageEdits(
             if (submission is { PayloadsDeletedAt: null })
             {
                 original = await TryReadAsync(edit.Id, async () => (await reader.ReadDataAsync(submission, ct)).Data);
-                edited = await TryReadAsync(edit.Id, () => editedData.ReadAsync(edit.Id, blob, sha512, ct));
+                edited = await TryReadAsync(edit.Id, () => editedData.ReadAsync(edit.Id, submission.Ars, blob, sha512, ct));
             }
         }
         var headers = edit.EditedHeaders is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(edit.EditedHeaders);

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Ledger;
 using IntegrationHub.Operations.Access;
+using IntegrationHub.Security.AtRest;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class RetryQueue
 /// (delivery pending again, the submission's fault cleared: should the send be lost, the ledger sweep requests the work
 /// again) and then the original message is sent to its queue under its own message id with its headers.
 /// </summary>
-public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, IBus bus, IOptions<OperationsOptions> options,
+public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, IBus bus, IOptions<OperationsOptions> options, FailedMessageColumns columns,
     IHostApplicationLifetime lifetime, ILogger<RetryWorker> logger) : BackgroundService
 {
     /// <summary>How often retried messages are checked against the ledger.</summary>
@@ -124,7 +125,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
             var page = await db.FailedMessages.AsNoTracking()
                 .Where(f => f.RetryBatchId == batchId && f.Status == FailedMessageStatus.Unresolved && f.UpdatedAt <= batch.CreatedAt)
                 .OrderBy(f => f.FirstFailedAt).Take(pageSize)
-                .Select(f => new Member(f.Id, f.MessageId, f.MessageType, f.Endpoint, f.SubmissionId, f.DeliveryId, f.Body, f.Headers))
+                .Select(f => new Member(f.Id, f.MessageId, f.MessageType, f.Endpoint, f.Ars, f.SubmissionId, f.DeliveryId, f.Body, f.Headers))
                 .ToListAsync(ct);
             if (page.Count == 0)
             {
@@ -209,11 +210,14 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
     {
         if (!MessageTypes.TryGetValue(member.MessageType, out var type))
             throw new InvalidOperationException($"Unknown message type {member.MessageType}.");
-        using var envelope = JsonDocument.Parse(member.Body);
+        // The original body and headers, decrypted from the ledger (FailedMessageColumns).
+        var body = (await columns.ReadAsync(member.Id, member.Ars, FailedMessageColumns.Body, member.Body, ct))!;
+        var storedHeaders = (await columns.ReadAsync(member.Id, member.Ars, FailedMessageColumns.Headers, member.Headers, ct))!;
+        using var envelope = JsonDocument.Parse(body);
         var message = envelope.RootElement.TryGetProperty("message", out var inner)
             ? inner.Deserialize(type, Json)
             : envelope.RootElement.Deserialize(type, Json);
-        var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(member.Headers) ?? [])
+        var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(storedHeaders) ?? [])
             .Where(h => ErrorQueueHeaders.KeptOnRetry(h.Key)).ToDictionary(h => h.Key, h => h.Value);
         if (editedHeaders is not null)
             foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(editedHeaders) ?? [])
@@ -255,5 +259,5 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         }
     }
 
-    private sealed record Member(Guid Id, Guid MessageId, string MessageType, string Endpoint, Guid? SubmissionId, Guid? DeliveryId, string Body, string Headers);
+    private sealed record Member(Guid Id, Guid MessageId, string MessageType, string Endpoint, string? Ars, Guid? SubmissionId, Guid? DeliveryId, string Body, string Headers);
 }
