@@ -93,8 +93,9 @@ public sealed class DataAtRestTests(FailedMessagesHubFixture hub) : IClassFixtur
 
         // The retry sends the original message again: decrypted from the ledger.
         await Store(s => s.RetryAsync(Admin, FailedMessageSelection.One(failed.Id), null, default));
-        var (_, deliveries) = await hub.WaitUntilSettledAsync(submissionId);
-        deliveries.Should().ContainSingle(d => d.Step == DeliverySteps.Handover).Which.Status.Should().Be(DeliveryStatus.Delivered);
+        (await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Deliveries.Where(d => d.SubmissionId == submissionId && d.Step == DeliverySteps.Handover)
+            .Select(d => d.Status).SingleAsync()), status => status == DeliveryStatus.Delivered)).Should().Be(DeliveryStatus.Delivered);
+        hub.Simulators.Prosoz.CaseCountFor(submissionId).Should().Be(1);
     }
 
     /// <summary>Names, IBAN and street of the application nowhere in the ledger's text columns or the submission's blobs.</summary>

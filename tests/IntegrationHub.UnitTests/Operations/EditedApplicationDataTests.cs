@@ -6,6 +6,7 @@ using IntegrationHub.Security.AtRest;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
 using IntegrationHub.UnitTests.Security.AtRest;
+using IntegrationHub.Validation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
