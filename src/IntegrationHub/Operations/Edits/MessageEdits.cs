@@ -25,6 +25,7 @@ public sealed class MessageEdits(
     IOperatorAudit audit,
     SubmissionReader reader,
     EditedApplicationData editedData,
+    Security.AtRest.FailedMessageColumns columns,
     IBlobStore blobs,
     TenantDirectory tenants,
     IOptions<OperationsOptions> operations,
@@ -78,9 +79,9 @@ public sealed class MessageEdits(
             ProposedBy = who.Name,
             ProposedAt = DateTimeOffset.UtcNow,
             Reason = reason.Trim(),
-            EditedHeaders = headers,
             Status = MessageEditStatus.Proposed,
         };
+        edit.EditedHeaders = await columns.ProtectEditedHeadersAsync(edit.Id, message.Ars, headers, ct);
         if (xml is not null)
             (edit.EditedDataBlob, edit.EditedDataSha512) = await editedData.StoreAsync(edited!.Id, edited.Ars, edit.Id, xml, ct);
         db.MessageEdits.Add(edit);
@@ -267,7 +268,9 @@ public sealed class MessageEdits(
                 edited = await TryReadAsync(edit.Id, () => editedData.ReadAsync(edit.Id, submission.Ars, blob, sha512, ct));
             }
         }
-        var headers = edit.EditedHeaders is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(edit.EditedHeaders);
+        var headersJson = edit.EditedHeaders is null ? null : await columns.ReadEditedHeadersAsync(edit.Id,
+            await db.FailedMessages.AsNoTracking().Where(f => f.Id == edit.FailedMessageId).Select(f => f.Ars).FirstOrDefaultAsync(ct), edit.EditedHeaders, ct);
+        var headers = headersJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(headersJson);
         if (!who.SeesSocialData)
         {
             original = original is null ? null : SocialDataMask.MaskXml(original);

@@ -82,6 +82,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         var history = await db.FailedMessageEvents.AsNoTracking().Where(e => e.FailedMessageId == id).OrderBy(e => e.Id)
             .Select(e => new FailedMessageEventView(e.At, e.Action, e.Actor, e.Detail)).ToListAsync(ct);
         var edits = await db.MessageEdits.AsNoTracking().Where(e => e.FailedMessageId == id).OrderBy(e => e.ProposedAt).ToListAsync(ct);
+        foreach (var e in edits) e.EditedHeaders = await columns.ReadEditedHeadersAsync(e.Id, f.Ars, e.EditedHeaders, ct);
         var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(f.Headers) ?? [];
         var masked = !who.SeesSocialData;
         if (!masked) await audit.WriteAsync(who, "view-social-data", $"failed-message {id}", 1, null, ct);

@@ -144,8 +144,8 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         var toSend = page.Where(m => !succeeded.Contains(m.Id)).ToList();
         var edits = (await db.MessageEdits.AsNoTracking()
                 .Where(e => ids.Contains(e.FailedMessageId) && e.Status == MessageEditStatus.Approved && e.EditedHeaders != null)
-                .Select(e => new { e.FailedMessageId, e.DecidedAt, e.EditedHeaders }).ToListAsync(ct))
-            .GroupBy(e => e.FailedMessageId).ToDictionary(g => g.Key, g => g.OrderByDescending(e => e.DecidedAt).First().EditedHeaders!);
+                .Select(e => new { e.Id, e.FailedMessageId, e.DecidedAt, e.EditedHeaders }).ToListAsync(ct))
+            .GroupBy(e => e.FailedMessageId).ToDictionary(g => g.Key, g => g.OrderByDescending(e => e.DecidedAt).Select(e => new EditedHeaders(e.Id, e.EditedHeaders!)).First());
 
         var now = DateTimeOffset.UtcNow;
         var skippedIds = succeeded.ToList();
@@ -191,7 +191,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
 
     private const int SendsInFlight = 32;
 
-    private async Task TrySendAsync(Member member, string? editedHeaders, CancellationToken ct)
+    private async Task TrySendAsync(Member member, EditedHeaders? editedHeaders, CancellationToken ct)
     {
         try
         {
@@ -206,7 +206,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
     }
 
     /// <summary>The original message to its input queue: same message id, its headers without the fault's, edited headers over them.</summary>
-    private async Task SendAsync(Member member, string? editedHeaders, CancellationToken ct)
+    private async Task SendAsync(Member member, EditedHeaders? editedHeaders, CancellationToken ct)
     {
         if (!MessageTypes.TryGetValue(member.MessageType, out var type))
             throw new InvalidOperationException($"Unknown message type {member.MessageType}.");
@@ -220,7 +220,8 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(storedHeaders) ?? [])
             .Where(h => ErrorQueueHeaders.KeptOnRetry(h.Key)).ToDictionary(h => h.Key, h => h.Value);
         if (editedHeaders is not null)
-            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(editedHeaders) ?? [])
+            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(
+                         (await columns.ReadEditedHeadersAsync(editedHeaders.EditId, member.Ars, editedHeaders.Stored, ct))!) ?? [])
                 headers[key] = value;
         // To the endpoint's exchange (bound to its queue), not "queue:": sending there would declare the queue again
         // with default arguments, which RabbitMQ refuses for a quorum queue (PRECONDITION_FAILED).
@@ -258,6 +259,9 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
             logger.LogError(inner, "Retry batch {BatchId} could not be marked failed", batchId);
         }
     }
+
+    /// <summary>An approved edit's headers as stored (encrypted, see FailedMessageColumns).</summary>
+    private sealed record EditedHeaders(Guid EditId, string Stored);
 
     private sealed record Member(Guid Id, Guid MessageId, string MessageType, string Endpoint, string? Ars, Guid? SubmissionId, Guid? DeliveryId, string Body, string Headers);
 }

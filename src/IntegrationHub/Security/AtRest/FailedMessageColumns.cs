@@ -22,6 +22,13 @@ public sealed class FailedMessageColumns(AtRestProtector protector)
     public Task<string?> ReadAsync(Guid rowId, string? ars, string column, string? stored, CancellationToken ct) =>
         protector.UnprotectTextAsync(ars, stored, Context(rowId, column), ct);
 
+    /// <summary>An operator's edited headers (MessageEdit.EditedHeaders), under the failed message's municipality, bound to the edit.</summary>
+    public Task<string?> ProtectEditedHeadersAsync(Guid editId, string? ars, string? json, CancellationToken ct) =>
+        protector.ProtectTextAsync(ars, json, $"message-edits/{editId:N}/EditedHeaders", ct);
+
+    public Task<string?> ReadEditedHeadersAsync(Guid editId, string? ars, string? stored, CancellationToken ct) =>
+        protector.UnprotectTextAsync(ars, stored, $"message-edits/{editId:N}/EditedHeaders", ct);
+
     /// <summary>Encrypts a new row's protected columns in place, before it is added.</summary>
     public async Task ProtectAsync(FailedMessage row, CancellationToken ct)
     {
