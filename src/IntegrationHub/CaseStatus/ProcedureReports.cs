@@ -1,6 +1,7 @@
 using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Delivery;
 using IntegrationHub.Ledger;
+using IntegrationHub.Security.AtRest;
 using IntegrationHub.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -39,7 +40,8 @@ public enum ReportOutcome
 /// placed in a mailbox) and status reports. Both are idempotent: a duplicate changes nothing, an older report arriving
 /// after a newer one is kept but not acted on, so the citizen's status never goes back.
 /// </summary>
-public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBlobStore blobs, IPublishEndpoint bus, ILogger<ProcedureReports> logger)
+public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBlobStore blobs, AtRestProtector atRest, IPublishEndpoint bus,
+    ILogger<ProcedureReports> logger)
 {
     /// <summary>The procedure took the case placed for it and assigned <paramref name="aktenzeichen"/>.</summary>
     public Task<ReportOutcome> AcknowledgeAsync(string procedure, Guid submissionId, string aktenzeichen, CancellationToken ct) =>
@@ -124,9 +126,10 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
             entry.DocumentBlob = SubmissionBlobs.Document(report.SubmissionId, procedure, report.Sequence);
             entry.DocumentName = document.FileName;
             entry.DocumentMimeType = document.MimeType;
-            // Before the row: a row never points at nothing. A second try writes the same bytes again.
+            // Before the row: a row never points at nothing. A second try writes the same bytes again. Encrypted at rest
+            // with the municipality's data key, streamed (a Bescheid may be large); DeliveryCall.OpenDocumentAsync decrypts.
             if (document.Content.CanSeek) document.Content.Position = 0;
-            await blobs.PutAsync(entry.DocumentBlob, document.Content, ct);
+            await atRest.PutBlobAsync(blobs, submission.Ars, entry.DocumentBlob, document.Content, ct);
         }
         db.StatusReports.Add(entry);
         if (entry.Applied) added.AddRange(await progress.ReportedAsync(db, submission, entry, report.Aktenzeichen, ct));

@@ -75,8 +75,12 @@ public sealed class DeliveryCall
             .Select(a => new HandoverAttachment(a.AttachmentId, a.MimeType, a.SizeBytes, token => OpenAttachmentAsync(a.AttachmentId, token)))
             .ToList();
 
-    /// <summary>A document a procedure sent back (the payload's DocumentBlob).</summary>
-    public Task<Stream> OpenDocumentAsync(string blobName, CancellationToken ct) => _blobs.OpenReadAsync(blobName, ct);
+    /// <summary>Decrypts documents kept at rest; set by the delivery consumer (without it, a document is read as stored).</summary>
+    public Security.AtRest.AtRestProtector? AtRest { get; init; }
+
+    /// <summary>A document a procedure sent back (the payload's DocumentBlob), decrypted while read with the municipality's data key.</summary>
+    public Task<Stream> OpenDocumentAsync(string blobName, CancellationToken ct) =>
+        AtRest is null ? _blobs.OpenReadAsync(blobName, ct) : AtRest.OpenBlobAsync(_blobs, Submission.Ars, blobName, ct);
 
     /// <summary>The municipality's XMLDSig certificate, for adapters that sign what they send.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2 SigningCertificate => _keys.SigningCertificate(Submission.Ars);

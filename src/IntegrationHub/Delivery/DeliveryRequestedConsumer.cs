@@ -30,6 +30,7 @@ public sealed class DeliveryRequestedConsumer(
     IBlobStore blobs,
     TenantDirectory tenants,
     KeyStore keys,
+    Security.AtRest.AtRestProtector atRest,
     IEnumerable<ITargetAdapter> adapters,
     TargetPipelines pipelines,
     IRedeliveryScheduler redelivery,
@@ -74,6 +75,7 @@ public sealed class DeliveryRequestedConsumer(
             tenants.TargetSettings(targetName), await ProcedureAktenzeichenAsync(submission, ct),
             reader, blobs, keys, options.Value.Limits.MaxXmlCharacters)
         {
+            AtRest = atRest,
             Checks = delivery.Step == DeliverySteps.Handover
                 ? ApplicationChecks.FromHistory(await db.History.AsNoTracking()
                     .Where(h => h.SubmissionId == submission.Id && h.Step.StartsWith(ApplicationChecks.HistoryPrefix)).ToListAsync(ct))

@@ -16,6 +16,7 @@ using IntegrationHub.Operations;
 using IntegrationHub.Operations.Access;
 using IntegrationHub.Problems;
 using IntegrationHub.Routing;
+using IntegrationHub.Security.AtRest;
 using IntegrationHub.Storage;
 using IntegrationHub.Tenancy;
 using IntegrationHub.Tenancy.Onboarding;
@@ -47,6 +48,7 @@ public static class IntegrationHubExtensions
         services.AddLedgerSweep(configuration, hub);
 
         services.AddSingleton<KeyStore>();
+        services.AddDataAtRest();
         services.AddSingleton<TenantDirectory>();
         services.AddSingleton<SenderClients>();
         services.AddSingleton<AccessTokens>();

@@ -24,6 +24,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<Tenancy.Onboarding.MunicipalityVersion> MunicipalityVersions => Set<Tenancy.Onboarding.MunicipalityVersion>();
     public DbSet<Tenancy.Onboarding.SmokeTestRun> SmokeTests => Set<Tenancy.Onboarding.SmokeTestRun>();
     public DbSet<Tenancy.Onboarding.DestinationKeyVersion> DestinationKeys => Set<Tenancy.Onboarding.DestinationKeyVersion>();
+    public DbSet<Security.AtRest.DataKeyRecord> DataKeys => Set<Security.AtRest.DataKeyRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -137,6 +138,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
             e.HasKey(x => new { x.DestinationId, x.Version });
             e.HasIndex(x => x.Kid).IsUnique();
         });
+        b.Entity<Security.AtRest.DataKeyRecord>(Security.AtRest.DataKeyRecord.Configure);
 
         // SQLite cannot order or compare DateTimeOffset; store UTC ticks there.
         if (Database.IsSqlite())

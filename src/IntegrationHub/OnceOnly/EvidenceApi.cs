@@ -40,7 +40,7 @@ public static class EvidenceApi
             EvidenceType = request.EvidenceType,
             CallbackUrl = callbackUrl,
             Status = EvidenceRequestStatus.Pending,
-            ProtectedRequest = protection.Protect(request.RequestId, JsonSerializer.Serialize(request, Json)),
+            ProtectedRequest = await protection.ProtectAsync(request.RequestId, request.RequesterArs, JsonSerializer.Serialize(request, Json), http.RequestAborted),
             CreatedAt = now,
             UpdatedAt = now,
             NextAttemptAt = now,

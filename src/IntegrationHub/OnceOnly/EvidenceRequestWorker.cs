@@ -98,7 +98,7 @@ public sealed class EvidenceRequestProcessor(
     private async Task LookUpAsync(EvidenceRequestRecord record, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var request = JsonSerializer.Deserialize<EvidenceRequest>(protection.Unprotect(record.Id, record.ProtectedRequest!), Json)!;
+        var request = JsonSerializer.Deserialize<EvidenceRequest>(await protection.UnprotectAsync(record.Id, record.Ars, record.ProtectedRequest!, ct), Json)!;
         if (requesters.Find(record.ClientId) is not { } requester)
         {
             logger.LogWarning("Evidence request {RequestId}: requester {ClientId} is no longer registered; the request failed.", record.Id, record.ClientId);
@@ -122,7 +122,7 @@ public sealed class EvidenceRequestProcessor(
             // A final answer (or the last outage after GiveUpAfter): it waits, encrypted, for the callback.
             record.Outcome = result.Outcome;
             record.ReasonCode = result.ReasonCode;
-            record.ProtectedResult = protection.Protect(record.Id, EvidenceApi.ResultBody(request, result).ToJsonString());
+            record.ProtectedResult = await protection.ProtectAsync(record.Id, record.Ars, EvidenceApi.ResultBody(request, result).ToJsonString(), ct);
             record.ProtectedRequest = null;
             record.Status = EvidenceRequestStatus.Delivering;
             record.NextAttemptAt = now;
@@ -138,7 +138,7 @@ public sealed class EvidenceRequestProcessor(
         var delivered = false;
         if (key is not null)
         {
-            var body = Encoding.UTF8.GetBytes(protection.Unprotect(record.Id, record.ProtectedResult!));
+            var body = Encoding.UTF8.GetBytes(await protection.UnprotectAsync(record.Id, record.Ars, record.ProtectedResult!, ct));
             var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
             using var message = new HttpRequestMessage(HttpMethod.Post, record.CallbackUrl) { Content = new ByteArrayContent(body) };
             message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

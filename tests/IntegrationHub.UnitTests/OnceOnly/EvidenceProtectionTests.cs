@@ -1,46 +1,64 @@
+using System.Security.Cryptography;
+using System.Text;
 using IntegrationHub.OnceOnly;
+using IntegrationHub.Security.AtRest;
 using IntegrationHub.Tenancy;
-using IntegrationHub.UnitTests.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using IntegrationHub.UnitTests.Security.AtRest;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.UnitTests.OnceOnly;
 
-/// <summary>Asynchronous requests name the person: what the ledger keeps of them is encrypted and bound to its row.</summary>
-public sealed class EvidenceProtectionTests : IDisposable
+/// <summary>Asynchronous requests name the person: what the ledger keeps of them is encrypted under the municipality's key and bound to its row.</summary>
+public sealed class EvidenceProtectionTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new("evidence-protection");
+    private const string Offenbach = "064130000000";
+    private AtRestLedger _ledger = null!;
 
-    public void Dispose() => _directory.Dispose();
+    public async Task InitializeAsync() => _ledger = await AtRestLedger.CreateAsync();
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
 
-    private EvidenceProtection Protection(string masterKey) =>
-        new(new KeyStore(Options.Create(new HubOptions { DataDirectory = _directory.Path, Keys = { Directory = _directory.Path, MasterKey = masterKey } }),
-            NullLogger<KeyStore>.Instance));
-
-    [Fact]
-    public void Protected_text_round_trips_and_does_not_show_the_plaintext()
+    private EvidenceProtection Protection(string masterKey = "unit-test-master-key")
     {
-        var id = Guid.NewGuid();
-        var protection = Protection("unit-test");
-
-        var stored = protection.Protect(id, """{"idNr":"12345678901"}""");
-
-        stored.Should().NotContain("12345678901");
-        protection.Unprotect(id, stored).Should().Be("""{"idNr":"12345678901"}""");
-        protection.Protect(id, "same").Should().NotBe(protection.Protect(id, "same"), "every encryption has its own nonce");
+        var hub = _ledger.Hub(masterKey);
+        return new EvidenceProtection(hub.GetRequiredService<KeyStore>(), hub.GetRequiredService<AtRestProtector>());
     }
 
     [Fact]
-    public void Protected_text_moved_to_another_row_or_read_with_another_master_key_does_not_decrypt()
+    public async Task Protected_text_round_trips_and_does_not_show_the_plaintext()
     {
         var id = Guid.NewGuid();
-        var stored = Protection("unit-test").Protect(id, "Erika Mustermann");
+        var protection = Protection();
 
-        var otherRow = () => Protection("unit-test").Unprotect(Guid.NewGuid(), stored);
-        var otherKey = () => Protection("another-master-key").Unprotect(id, stored);
+        var stored = await protection.ProtectAsync(id, Offenbach, """{"idNr":"12345678901"}""", default);
 
-        otherRow.Should().Throw<System.Security.Cryptography.AuthenticationTagMismatchException>();
-        otherKey.Should().Throw<System.Security.Cryptography.AuthenticationTagMismatchException>();
+        stored.Should().NotContain("12345678901").And.StartWith(AtRestEnvelope.TextPrefix);
+        (await protection.UnprotectAsync(id, Offenbach, stored, default)).Should().Be("""{"idNr":"12345678901"}""");
+        (await protection.ProtectAsync(id, Offenbach, "same", default)).Should().NotBe(await protection.ProtectAsync(id, Offenbach, "same", default),
+            "every encryption has its own nonce");
+    }
+
+    [Fact]
+    public async Task Protected_text_moved_to_another_row_another_municipality_or_read_with_another_master_key_does_not_decrypt()
+    {
+        var id = Guid.NewGuid();
+        var stored = await Protection().ProtectAsync(id, Offenbach, "Erika Mustermann", default);
+
+        await FluentActions.Awaiting(() => Protection().UnprotectAsync(Guid.NewGuid(), Offenbach, stored, default)).Should().ThrowAsync<AtRestDataException>();
+        await FluentActions.Awaiting(() => Protection().UnprotectAsync(id, "064110000000", stored, default)).Should().ThrowAsync<AtRestDataException>();
+        await FluentActions.Awaiting(() => Protection("another-master-key").UnprotectAsync(id, Offenbach, stored, default)).Should().ThrowAsync<AtRestDataException>();
+    }
+
+    [Fact]
+    public async Task A_row_written_before_the_per_municipality_keys_is_still_read()
+    {
+        var id = Guid.NewGuid();
+        var key = _ledger.Hub().GetRequiredService<KeyStore>().DerivedKey("integrationhub:evidence-requests:v1");
+        var data = Encoding.UTF8.GetBytes("Erika Mustermann");
+        var legacy = new byte[28 + data.Length];
+        RandomNumberGenerator.Fill(legacy.AsSpan(0, 12));
+        using (var aes = new AesGcm(key, 16)) aes.Encrypt(legacy.AsSpan(0, 12), data, legacy.AsSpan(28), legacy.AsSpan(12, 16), id.ToByteArray());
+
+        (await Protection().UnprotectAsync(id, Offenbach, Convert.ToBase64String(legacy), default)).Should().Be("Erika Mustermann");
     }
 
     [Fact]

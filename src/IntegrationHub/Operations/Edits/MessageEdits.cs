@@ -25,6 +25,7 @@ public sealed class MessageEdits(
     IOperatorAudit audit,
     SubmissionReader reader,
     EditedApplicationData editedData,
+    Security.AtRest.FailedMessageColumns columns,
     IBlobStore blobs,
     TenantDirectory tenants,
     IOptions<OperationsOptions> operations,
@@ -57,6 +58,7 @@ public sealed class MessageEdits(
         var headers = editedHeaders is { Count: > 0 } ? CheckHeaders(editedHeaders) : null;
 
         byte[]? xml = null;
+        Submission? edited = null;
         if (editedXml is not null)
         {
             if (message.SubmissionId is not { } submissionId)
@@ -66,6 +68,7 @@ public sealed class MessageEdits(
                 throw new OperationRefusedException(ProblemTypes.EditInvalid, "The submission's application is no longer stored.");
             xml = Encoding.UTF8.GetBytes(editedXml);
             await CheckContractAsync(submission, xml, ct);
+            edited = submission;
         }
 
         var edit = new MessageEdit
@@ -76,11 +79,11 @@ public sealed class MessageEdits(
             ProposedBy = who.Name,
             ProposedAt = DateTimeOffset.UtcNow,
             Reason = reason.Trim(),
-            EditedHeaders = headers,
             Status = MessageEditStatus.Proposed,
         };
+        edit.EditedHeaders = await columns.ProtectEditedHeadersAsync(edit.Id, message.Ars, headers, ct);
         if (xml is not null)
-            (edit.EditedDataBlob, edit.EditedDataSha512) = await editedData.StoreAsync(message.SubmissionId!.Value, edit.Id, xml, ct);
+            (edit.EditedDataBlob, edit.EditedDataSha512) = await editedData.StoreAsync(edited!.Id, edited.Ars, edit.Id, xml, ct);
         db.MessageEdits.Add(edit);
         AddEvent(message.Id, "edit-proposed", who, Describe(edit));
         try
@@ -262,10 +265,12 @@ public sealed class MessageEdits(
             if (submission is { PayloadsDeletedAt: null })
             {
                 original = await TryReadAsync(edit.Id, async () => (await reader.ReadDataAsync(submission, ct)).Data);
-                edited = await TryReadAsync(edit.Id, () => editedData.ReadAsync(edit.Id, blob, sha512, ct));
+                edited = await TryReadAsync(edit.Id, () => editedData.ReadAsync(edit.Id, submission.Ars, blob, sha512, ct));
             }
         }
-        var headers = edit.EditedHeaders is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(edit.EditedHeaders);
+        var headersJson = edit.EditedHeaders is null ? null : await columns.ReadEditedHeadersAsync(edit.Id,
+            await db.FailedMessages.AsNoTracking().Where(f => f.Id == edit.FailedMessageId).Select(f => f.Ars).FirstOrDefaultAsync(ct), edit.EditedHeaders, ct);
+        var headers = headersJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(headersJson);
         if (!who.SeesSocialData)
         {
             original = original is null ? null : SocialDataMask.MaskXml(original);

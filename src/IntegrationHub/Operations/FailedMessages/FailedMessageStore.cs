@@ -2,6 +2,7 @@ using System.Text.Json;
 using IntegrationHub.Ledger;
 using IntegrationHub.Operations.Access;
 using IntegrationHub.Problems;
+using IntegrationHub.Security.AtRest;
 using IntegrationHub.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,8 @@ namespace IntegrationHub.Operations.FailedMessages;
 /// The operator side of the failed-message store: every rule is here (municipality scope, masking, roles, audit), so the
 /// API, the console and hubctl behave alike. Retries are batches worked off by <see cref="RetryWorker"/>.
 /// </summary>
-public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, RetryQueue queue, TenantDirectory tenants) : IFailedMessages
+public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, RetryQueue queue, TenantDirectory tenants, FailedMessageColumns columns)
+    : IFailedMessages
 {
     public const int MaxLimit = 500;
 
@@ -25,7 +27,10 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         var rows = await query.OrderByDescending(f => f.LastFailedAt).ThenBy(f => f.Id).Skip(offset).Take(limit)
             .Select(f => new SummaryRow(f.Id, f.MessageType, f.Endpoint, f.Ars, f.Target, f.SubmissionId, f.ExceptionType, f.ExceptionMessage,
                 f.Fingerprint, f.FirstFailedAt, f.LastFailedAt, f.FailureCount, f.Status)).ToListAsync(ct);
-        return new Page<FailedMessageSummary>(rows.Select(r => r.View(who)).ToList(), total, offset, limit);
+        var views = new List<FailedMessageSummary>(rows.Count);
+        foreach (var r in rows)
+            views.Add((r with { ExceptionMessage = await columns.ReadAsync(r.Id, r.Ars, FailedMessageColumns.ExceptionMessage, r.ExceptionMessage, ct) }).View(who));
+        return new Page<FailedMessageSummary>(views, total, offset, limit);
     }
 
     public async Task<IReadOnlyList<FailureGroup>> GroupsAsync(Operator who, FailureGrouping by, FailedMessageFilter filter, CancellationToken ct)
@@ -59,8 +64,9 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
             {
                 // The group's title from its latest member: the fingerprint is the same for all of them.
                 var sample = await query.Where(f => f.Fingerprint == g.Key).OrderByDescending(f => f.LastFailedAt)
-                    .Select(f => new { f.ExceptionType, f.StackTrace }).FirstAsync(ct);
-                title = FailureFingerprint.Title(sample.ExceptionType, sample.StackTrace);
+                    .Select(f => new { f.Id, f.Ars, f.ExceptionType, f.StackTrace }).FirstAsync(ct);
+                title = FailureFingerprint.Title(sample.ExceptionType,
+                    await columns.ReadAsync(sample.Id, sample.Ars, FailedMessageColumns.StackTrace, sample.StackTrace, ct));
                 exceptionType = sample.ExceptionType;
             }
             result.Add(new FailureGroup(g.Key, title, exceptionType, g.Count, g.Unresolved, g.RetryIssued, g.First, g.Last));
@@ -72,9 +78,11 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
     {
         var f = await Visible(who).FirstOrDefaultAsync(m => m.Id == id, ct);
         if (f is null) return null;
+        await columns.ReadAsync(f, ct);
         var history = await db.FailedMessageEvents.AsNoTracking().Where(e => e.FailedMessageId == id).OrderBy(e => e.Id)
             .Select(e => new FailedMessageEventView(e.At, e.Action, e.Actor, e.Detail)).ToListAsync(ct);
         var edits = await db.MessageEdits.AsNoTracking().Where(e => e.FailedMessageId == id).OrderBy(e => e.ProposedAt).ToListAsync(ct);
+        foreach (var e in edits) e.EditedHeaders = await columns.ReadEditedHeadersAsync(e.Id, f.Ars, e.EditedHeaders, ct);
         var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(f.Headers) ?? [];
         var masked = !who.SeesSocialData;
         if (!masked) await audit.WriteAsync(who, "view-social-data", $"failed-message {id}", 1, null, ct);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IntegrationHub.Ledger;
 using Microsoft.EntityFrameworkCore;
+using IntegrationHub.Security.AtRest;
 using Microsoft.Extensions.Logging;
 
 namespace IntegrationHub.Operations.FailedMessages;
@@ -9,7 +10,7 @@ namespace IntegrationHub.Operations.FailedMessages;
 /// Writes a failure into the store: the first failure of a message id creates its row, a later one (a retried message
 /// failing again) raises the same row's count and makes it unresolved again, in its group.
 /// </summary>
-public sealed class FailureRecorder(HubDbContext db, ILogger<FailureRecorder> logger) : IFailureRecorder
+public sealed class FailureRecorder(HubDbContext db, FailedMessageColumns columns, ILogger<FailureRecorder> logger) : IFailureRecorder
 {
     public const int MaxBodyCharacters = 1_000_000;
 
@@ -22,9 +23,13 @@ public sealed class FailureRecorder(HubDbContext db, ILogger<FailureRecorder> lo
         {
             db.ChangeTracker.Clear();
             var now = DateTimeOffset.UtcNow;
-            var existingId = await db.FailedMessages.Where(f => f.MessageId == failure.MessageId).Select(f => (Guid?)f.Id).FirstOrDefaultAsync(ct);
-            if (existingId is { } id)
+            var existing = await db.FailedMessages.Where(f => f.MessageId == failure.MessageId).Select(f => new { f.Id, f.Ars }).FirstOrDefaultAsync(ct);
+            if (existing is not null)
             {
+                var id = existing.Id;
+                // Encrypted at rest with the row's municipality key, bound to the row (see FailedMessageColumns).
+                var exceptionMessage = await columns.ProtectAsync(id, existing.Ars, FailedMessageColumns.ExceptionMessage, failure.ExceptionMessage, ct);
+                var stackTrace = await columns.ProtectAsync(id, existing.Ars, FailedMessageColumns.StackTrace, failure.StackTrace, ct);
                 // Atomic count: two failures of the same message recorded at once both count.
                 await using var transaction = await db.Database.BeginTransactionAsync(ct);
                 await db.FailedMessages.Where(f => f.Id == id).ExecuteUpdateAsync(u => u
@@ -33,8 +38,8 @@ public sealed class FailureRecorder(HubDbContext db, ILogger<FailureRecorder> lo
                     .SetProperty(f => f.Status, FailedMessageStatus.Unresolved)
                     .SetProperty(f => f.ResolvedAt, (DateTimeOffset?)null)
                     .SetProperty(f => f.ExceptionType, failure.ExceptionType)
-                    .SetProperty(f => f.ExceptionMessage, failure.ExceptionMessage)
-                    .SetProperty(f => f.StackTrace, failure.StackTrace)
+                    .SetProperty(f => f.ExceptionMessage, exceptionMessage)
+                    .SetProperty(f => f.StackTrace, stackTrace)
                     .SetProperty(f => f.Fingerprint, fingerprint)
                     .SetProperty(f => f.Consumer, failure.Consumer)
                     .SetProperty(f => f.UpdatedAt, now), ct);
@@ -71,6 +76,7 @@ public sealed class FailureRecorder(HubDbContext db, ILogger<FailureRecorder> lo
                 Status = FailedMessageStatus.Unresolved,
                 UpdatedAt = now,
             };
+            await columns.ProtectAsync(row, ct);
             db.FailedMessages.Add(row);
             db.FailedMessageEvents.Add(new FailedMessageEvent
                 { FailedMessageId = row.Id, At = now, Action = FailedMessageActions.Failed, Detail = ShortType(failure.ExceptionType) });

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using IntegrationHub.Contracts.Messages;
 using IntegrationHub.Ledger;
 using IntegrationHub.Operations.Access;
+using IntegrationHub.Security.AtRest;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class RetryQueue
 /// (delivery pending again, the submission's fault cleared: should the send be lost, the ledger sweep requests the work
 /// again) and then the original message is sent to its queue under its own message id with its headers.
 /// </summary>
-public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, IBus bus, IOptions<OperationsOptions> options,
+public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, IBus bus, IOptions<OperationsOptions> options, FailedMessageColumns columns,
     IHostApplicationLifetime lifetime, ILogger<RetryWorker> logger) : BackgroundService
 {
     /// <summary>How often retried messages are checked against the ledger.</summary>
@@ -124,7 +125,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
             var page = await db.FailedMessages.AsNoTracking()
                 .Where(f => f.RetryBatchId == batchId && f.Status == FailedMessageStatus.Unresolved && f.UpdatedAt <= batch.CreatedAt)
                 .OrderBy(f => f.FirstFailedAt).Take(pageSize)
-                .Select(f => new Member(f.Id, f.MessageId, f.MessageType, f.Endpoint, f.SubmissionId, f.DeliveryId, f.Body, f.Headers))
+                .Select(f => new Member(f.Id, f.MessageId, f.MessageType, f.Endpoint, f.Ars, f.SubmissionId, f.DeliveryId, f.Body, f.Headers))
                 .ToListAsync(ct);
             if (page.Count == 0)
             {
@@ -143,8 +144,8 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         var toSend = page.Where(m => !succeeded.Contains(m.Id)).ToList();
         var edits = (await db.MessageEdits.AsNoTracking()
                 .Where(e => ids.Contains(e.FailedMessageId) && e.Status == MessageEditStatus.Approved && e.EditedHeaders != null)
-                .Select(e => new { e.FailedMessageId, e.DecidedAt, e.EditedHeaders }).ToListAsync(ct))
-            .GroupBy(e => e.FailedMessageId).ToDictionary(g => g.Key, g => g.OrderByDescending(e => e.DecidedAt).First().EditedHeaders!);
+                .Select(e => new { e.Id, e.FailedMessageId, e.DecidedAt, e.EditedHeaders }).ToListAsync(ct))
+            .GroupBy(e => e.FailedMessageId).ToDictionary(g => g.Key, g => g.OrderByDescending(e => e.DecidedAt).Select(e => new EditedHeaders(e.Id, e.EditedHeaders!)).First());
 
         var now = DateTimeOffset.UtcNow;
         var skippedIds = succeeded.ToList();
@@ -190,7 +191,7 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
 
     private const int SendsInFlight = 32;
 
-    private async Task TrySendAsync(Member member, string? editedHeaders, CancellationToken ct)
+    private async Task TrySendAsync(Member member, EditedHeaders? editedHeaders, CancellationToken ct)
     {
         try
         {
@@ -205,18 +206,22 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
     }
 
     /// <summary>The original message to its input queue: same message id, its headers without the fault's, edited headers over them.</summary>
-    private async Task SendAsync(Member member, string? editedHeaders, CancellationToken ct)
+    private async Task SendAsync(Member member, EditedHeaders? editedHeaders, CancellationToken ct)
     {
         if (!MessageTypes.TryGetValue(member.MessageType, out var type))
             throw new InvalidOperationException($"Unknown message type {member.MessageType}.");
-        using var envelope = JsonDocument.Parse(member.Body);
+        // The original body and headers, decrypted from the ledger (FailedMessageColumns).
+        var body = (await columns.ReadAsync(member.Id, member.Ars, FailedMessageColumns.Body, member.Body, ct))!;
+        var storedHeaders = (await columns.ReadAsync(member.Id, member.Ars, FailedMessageColumns.Headers, member.Headers, ct))!;
+        using var envelope = JsonDocument.Parse(body);
         var message = envelope.RootElement.TryGetProperty("message", out var inner)
             ? inner.Deserialize(type, Json)
             : envelope.RootElement.Deserialize(type, Json);
-        var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(member.Headers) ?? [])
+        var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(storedHeaders) ?? [])
             .Where(h => ErrorQueueHeaders.KeptOnRetry(h.Key)).ToDictionary(h => h.Key, h => h.Value);
         if (editedHeaders is not null)
-            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(editedHeaders) ?? [])
+            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(
+                         (await columns.ReadEditedHeadersAsync(editedHeaders.EditId, member.Ars, editedHeaders.Stored, ct))!) ?? [])
                 headers[key] = value;
         // To the endpoint's exchange (bound to its queue), not "queue:": sending there would declare the queue again
         // with default arguments, which RabbitMQ refuses for a quorum queue (PRECONDITION_FAILED).
@@ -255,5 +260,8 @@ public sealed class RetryWorker(IServiceScopeFactory scopes, RetryQueue queue, I
         }
     }
 
-    private sealed record Member(Guid Id, Guid MessageId, string MessageType, string Endpoint, Guid? SubmissionId, Guid? DeliveryId, string Body, string Headers);
+    /// <summary>An approved edit's headers as stored (encrypted, see FailedMessageColumns).</summary>
+    private sealed record EditedHeaders(Guid EditId, string Stored);
+
+    private sealed record Member(Guid Id, Guid MessageId, string MessageType, string Endpoint, string? Ars, Guid? SubmissionId, Guid? DeliveryId, string Body, string Headers);
 }

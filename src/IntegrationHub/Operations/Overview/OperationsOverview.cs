@@ -10,7 +10,7 @@ namespace IntegrationHub.Operations.Overview;
 /// figures are grouped in memory over a bounded projection: SQLite stores DateTimeOffset as a binary number, which SQL
 /// cannot truncate to the hour, and the same code then holds on PostgreSQL.
 /// </summary>
-public sealed class OperationsOverview(HubDbContext db) : IOperationsOverview
+public sealed class OperationsOverview(HubDbContext db, Security.AtRest.FailedMessageColumns columns) : IOperationsOverview
 {
     /// <summary>The longest window the dashboard covers (hourly rows beyond that say little and cost much).</summary>
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(31);
@@ -73,6 +73,7 @@ public sealed class OperationsOverview(HubDbContext db) : IOperationsOverview
         if (submission is null) return null;
         var timeline = await CaseTimeline.LoadAsync(db, submissionId, ct);
         var failures = await db.FailedMessages.AsNoTracking().Where(f => f.SubmissionId == submissionId).ToListAsync(ct);
+        foreach (var failure in failures) await columns.ReadAsync(failure, ct);
         return new SubmissionView(
             await MatchAsync(submission, ct),
             (timeline?.Entries ?? []).Select(e => new TimelineEntryView(e.At, e.Step, e.Target, e.Detail)).ToList(),

@@ -1,0 +1,57 @@
+using IntegrationHub.Ledger;
+using IntegrationHub.Security.AtRest;
+using IntegrationHub.Tenancy;
+using IntegrationHub.UnitTests.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace IntegrationHub.UnitTests.Security.AtRest;
+
+/// <summary>A SQLite ledger in a temporary folder; each <see cref="Hub"/> is one hub process on it (its own key cache).</summary>
+internal sealed class AtRestLedger : IAsyncDisposable
+{
+    private readonly List<ServiceProvider> _hubs = [];
+
+    public TempDirectory Folder { get; } = new("at-rest");
+    public string ConnectionString => $"Data Source={Folder.Combine("ledger.db")};Default Timeout=30";
+
+    public static async Task<AtRestLedger> CreateAsync()
+    {
+        var ledger = new AtRestLedger();
+        await using var scope = ledger.Hub().CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        await LedgerSchema.MigrateAsync(db);
+        return ledger;
+    }
+
+    public ServiceProvider Hub(string masterKey = "unit-test-master-key")
+    {
+        var hub = new ServiceCollection()
+            .AddLogging()
+            .AddDbContext<HubDbContext>(o => o.UseSqlite(ConnectionString))
+            .AddSingleton(Options.Create(new HubOptions { DataDirectory = Folder.Path, Keys = { Directory = Folder.Combine("keys"), MasterKey = masterKey } }))
+            .AddSingleton(NullLogger<KeyStore>.Instance)
+            .AddSingleton<KeyStore>()
+            .AddDataAtRest()
+            .BuildServiceProvider();
+        _hubs.Add(hub);
+        return hub;
+    }
+
+    public async Task<List<DataKeyRecord>> RowsAsync()
+    {
+        await using var scope = _hubs[0].CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HubDbContext>().DataKeys.AsNoTracking().ToListAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var hub in _hubs) await hub.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Folder.Dispose();
+    }
+}
