@@ -38,6 +38,8 @@ public static class PersonalDataScanner
     // A date that is no timestamp: not followed by a time ("T08:00", " 08:00").
     private static readonly Regex IsoDate = new(@"(?<![\d-])(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\d-])(?!T\d|\s\d{1,2}:\d)", RegexOptions.Compiled);
     private static readonly Regex GermanDate = new(@"(?<![\d.])(0[1-9]|[12]\d|3[01])\.(0[1-9]|1[0-2])\.(\d{4})(?![\d.])(?!\s\d{1,2}:\d)", RegexOptions.Compiled);
+    // How .NET renders a DateOnly/DateTime property with the invariant culture (the hub runs with invariant globalization).
+    private static readonly Regex InvariantDate = new(@"(?<![\d/])(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])/(\d{4})(?![\d/])(?!\s\d{1,2}:\d)", RegexOptions.Compiled);
     private static readonly Regex PersonalElement = new(
         @"<(?:[\w-]+:)?(familienname|vorname|geburtsname|geburtsdatum|strasse|hausnummer|kontoinhaber|iban|identifikationsnummer|telefon|email)>[^<\s][^<]*<",
         RegexOptions.Compiled);
@@ -67,6 +69,7 @@ public static class PersonalDataScanner
         Add("e-mail address", EmailCandidate.Matches(text).Select(m => m.Value).Where(Emails.Contains));
         Add("date of birth", IsoDate.Matches(text).Where(m => IsPastYear(m.Groups[1].Value)).Select(m => m.Value));
         Add("date of birth", GermanDate.Matches(text).Where(m => IsPastYear(m.Groups[3].Value)).Select(m => m.Value));
+        Add("date of birth", InvariantDate.Matches(text).Where(m => IsPastYear(m.Groups[3].Value)).Select(m => m.Value));
         Add("application XML", PersonalElement.Matches(text).Select(m => m.Value.TrimEnd('<')));
         return findings;
     }

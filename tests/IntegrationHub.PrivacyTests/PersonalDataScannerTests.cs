@@ -44,6 +44,8 @@ public sealed class PersonalDataScannerTests
     {
         PersonalDataScanner.Scan("Antragsteller: Öztürk, Ayşe").Should().ContainSingle(f => f.Kind == "name");
         PersonalDataScanner.Scan("geboren am 03.11.1961").Should().ContainSingle(f => f.Kind == "date of birth");
+        PersonalDataScanner.Scan("Geburtsdatum=11/03/1961;").Should().ContainSingle(f => f.Kind == "date of birth");
+        PersonalDataScanner.Scan("FireTime=12/05/2025 04:56:15 +00:00;").Should().BeEmpty();
         PersonalDataScanner.Scan("IBAN DE89 3704 0044 0532 0130 00").Should().ContainSingle(f => f.Kind == "IBAN");
     }
 

@@ -65,7 +65,7 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
     private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         var line = new StringBuilder();
-        line.Append(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)).Append(' ').Append(level).Append(' ').Append(category);
+        line.Append(level).Append(' ').Append(category);
         if (eventId.Id != 0 || eventId.Name is not null) line.Append(" [").Append(eventId.Id).Append(' ').Append(eventId.Name).Append(']');
         line.Append(" | ").Append(formatter(state, exception));
         if (state is IEnumerable<KeyValuePair<string, object?>> properties)
@@ -109,14 +109,18 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 
 /// <summary>
 /// A capture file: lines are queued and appended every second (a crashed test run still leaves what was logged until then),
-/// one entry per line (line breaks inside an entry become "⏎").
+/// one entry per line (line breaks inside an entry become "⏎"), each prefixed with its time. An entry written before is not
+/// written again (EF Core's Debug lines repeat by the hundred thousand): the same text holds the same data, so the scan loses
+/// nothing. The last line counts the events.
 /// </summary>
 internal sealed class CaptureFile : IDisposable
 {
     private readonly string _path;
     private readonly ConcurrentQueue<string> _pending = new();
+    private readonly ConcurrentDictionary<string, byte> _written = new();
     private readonly Timer _timer;
     private readonly Lock _writing = new();
+    private long _events;
     private bool _disposed;
 
     public CaptureFile(string path)
@@ -126,9 +130,12 @@ internal sealed class CaptureFile : IDisposable
         _timer = new Timer(_ => Flush(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
-    public void Add(string line)
+    public void Add(string entry)
     {
-        _pending.Enqueue(line.Replace("\r\n", " ⏎ ").Replace('\n', '⏎'));
+        Interlocked.Increment(ref _events);
+        entry = entry.Replace("\r\n", " ⏎ ").Replace('\n', '⏎');
+        if (!_written.TryAdd(entry, 0)) return;
+        _pending.Enqueue(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + " " + entry);
         if (_disposed) Flush(); // a hub that logs after its fixture is gone (shutdown stragglers)
     }
 
@@ -146,7 +153,9 @@ internal sealed class CaptureFile : IDisposable
     {
         _disposed = true;
         _timer.Dispose();
+        _pending.Enqueue($"# capture closed: {Interlocked.Read(ref _events)} events, {_written.Count} distinct lines");
         Flush();
+        _written.Clear();
     }
 }
 
