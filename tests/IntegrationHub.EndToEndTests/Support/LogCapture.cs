@@ -109,15 +109,16 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 
 /// <summary>
 /// A capture file: lines are queued and appended every second (a crashed test run still leaves what was logged until then),
-/// one entry per line (line breaks inside an entry become "⏎"), each prefixed with its time. An entry written before is not
-/// written again (EF Core's Debug lines repeat by the hundred thousand): the same text holds the same data, so the scan loses
-/// nothing. The last line counts the events.
+/// one entry per line (line breaks inside an entry become "⏎"), each prefixed with its time. An entry that differs from one
+/// written before only in GUIDs, trace ids, timestamps or elapsed milliseconds is not written again (EF Core's Debug lines
+/// repeat by the hundred thousand): those tokens cannot hold personal data, so the scan loses nothing. Only a 64-bit hash of
+/// each written entry stays in memory (the replay test bounds the heap). The last line counts the events.
 /// </summary>
-internal sealed class CaptureFile : IDisposable
+internal sealed partial class CaptureFile : IDisposable
 {
     private readonly string _path;
     private readonly ConcurrentQueue<string> _pending = new();
-    private readonly ConcurrentDictionary<string, byte> _written = new();
+    private readonly ConcurrentDictionary<long, byte> _written = new();
     private readonly Timer _timer;
     private readonly Lock _writing = new();
     private long _events;
@@ -134,10 +135,30 @@ internal sealed class CaptureFile : IDisposable
     {
         Interlocked.Increment(ref _events);
         entry = entry.Replace("\r\n", " ⏎ ").Replace('\n', '⏎');
-        if (!_written.TryAdd(entry, 0)) return;
+        if (!_written.TryAdd(Shape(entry), 0)) return;
         _pending.Enqueue(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + " " + entry);
         if (_disposed) Flush(); // a hub that logs after its fixture is gone (shutdown stragglers)
     }
+
+    /// <summary>The hash of the entry with its identifiers, timestamps and durations blanked.</summary>
+    private static long Shape(string entry)
+    {
+        var shape = Durations().Replace(Timestamps().Replace(HexIds().Replace(Guids().Replace(entry, "#g"), "#h"), "#t"), "#d");
+        return BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(shape)), 0);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    private static partial System.Text.RegularExpressions.Regex Guids();
+
+    // Trace and span ids (lowercase hex, 16 and more: longer than an IdNr, and no IBAN is lowercase).
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[0-9a-f]{16,}\b")]
+    private static partial System.Text.RegularExpressions.Regex HexIds();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?|\d\d/\d\d/\d{4} \d\d:\d\d:\d\d(?: [+-]\d\d:\d\d)?")]
+    private static partial System.Text.RegularExpressions.Regex Timestamps();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\(\d+ms\)|elapsed=\d+;|\d\d:\d\d:\d\d\.\d{7}")]
+    private static partial System.Text.RegularExpressions.Regex Durations();
 
     public void Flush()
     {
@@ -155,7 +176,6 @@ internal sealed class CaptureFile : IDisposable
         _timer.Dispose();
         _pending.Enqueue($"# capture closed: {Interlocked.Read(ref _events)} events, {_written.Count} distinct lines");
         Flush();
-        _written.Clear();
     }
 }
 
@@ -168,7 +188,6 @@ internal static class TelemetryCapture
     private static readonly string[] Sources = [HubTelemetry.Name, "MassTransit"];
     private static readonly Lock Starting = new();
     private static CaptureFile? _file;
-    private static readonly ConcurrentDictionary<string, byte> SeenMeasurements = new();
 
     public static void EnsureStarted(string folder)
     {
@@ -212,12 +231,11 @@ internal static class TelemetryCapture
         _file?.Add(line.ToString());
     }
 
-    // Each distinct combination of instrument and tags once: counters fire for every message.
+    // Counters fire for every message: the capture file writes each shape of instrument and tags once.
     private static void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var line = new StringBuilder("metric ").Append(instrument.Meter.Name).Append(' ').Append(instrument.Name).Append(" | tags:");
         foreach (var (key, value) in tags) line.Append(' ').Append(key).Append('=').Append(LogCapture.Render(value)).Append(';');
-        var text = line.ToString();
-        if (SeenMeasurements.TryAdd(text, 0)) _file?.Add(text);
+        _file?.Add(line.ToString());
     }
 }
