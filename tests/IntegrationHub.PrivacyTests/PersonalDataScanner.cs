@@ -16,7 +16,7 @@ public sealed record PersonalDataFinding(string Kind, string Value)
 /// knowing the seeds: every full name "Vorname Familienname" (or "Familienname, Vorname") of FakeData's vocabulary, the
 /// e-mail addresses made of them, street and house number, IBANs with a valid check number, IdNr (11 digits with a valid check
 /// digit and the digit rule), phone numbers, dates of birth (a date before this year, not a timestamp), and application XML
-/// elements that carry them. Identifiers the hub logs (ARS, LeiKa keys, GUIDs, thumbprints, municipality and service names)
+/// elements or JSON fields that carry them. Identifiers the hub logs (ARS, LeiKa keys, GUIDs, thumbprints, municipality and service names)
 /// do not match: numbers must stand alone, checksums must hold.
 /// </summary>
 public static class PersonalDataScanner
@@ -43,6 +43,10 @@ public static class PersonalDataScanner
     private static readonly Regex PersonalElement = new(
         @"<(?:[\w-]+:)?(familienname|vorname|geburtsname|geburtsdatum|strasse|hausnummer|kontoinhaber|iban|identifikationsnummer|telefon|email)>[^<\s][^<]*<",
         RegexOptions.Compiled);
+
+    private static readonly Regex PersonalJsonField = new(
+        @"""(familienname|vorname|geburtsname|geburtsdatum|strasse|hausnummer|kontoinhaber|iban|identifikationsnummer|idNr|telefon|email)""\s*:\s*""[^""]+""",
+        RegexOptions.Compiled | RegexOptions.IgnoreCase);
 
     // IBAN countries and lengths the check accepts (a hex token of another length never counts, whatever its checksum).
     private static readonly Dictionary<string, int> IbanLengths = new()
@@ -71,6 +75,7 @@ public static class PersonalDataScanner
         Add("date of birth", GermanDate.Matches(text).Where(m => IsPastYear(m.Groups[3].Value)).Select(m => m.Value));
         Add("date of birth", InvariantDate.Matches(text).Where(m => IsPastYear(m.Groups[3].Value)).Select(m => m.Value));
         Add("application XML", PersonalElement.Matches(text).Select(m => m.Value.TrimEnd('<')));
+        Add("application JSON", PersonalJsonField.Matches(text).Select(m => m.Value));
         return findings;
     }
 

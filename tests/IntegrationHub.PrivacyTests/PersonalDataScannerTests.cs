@@ -46,6 +46,7 @@ public sealed class PersonalDataScannerTests
         PersonalDataScanner.Scan("geboren am 03.11.1961").Should().ContainSingle(f => f.Kind == "date of birth");
         PersonalDataScanner.Scan("Geburtsdatum=11/03/1961;").Should().ContainSingle(f => f.Kind == "date of birth");
         PersonalDataScanner.Scan("FireTime=12/05/2025 04:56:15 +00:00;").Should().BeEmpty();
+        PersonalDataScanner.Scan("body {\"familienname\": \"Nowak\"}").Should().ContainSingle(f => f.Kind == "application JSON");
         PersonalDataScanner.Scan("IBAN DE89 3704 0044 0532 0130 00").Should().ContainSingle(f => f.Kind == "IBAN");
     }
 
