@@ -32,6 +32,9 @@ if ! $fast; then
   # shellcheck disable=SC1091
   source "$servers/env"
 fi
+# The end-to-end suites' hubs log into HUB_E2E_LOG_CAPTURE/<profile>; the privacy suite, after them, scans it for personal data.
+export HUB_E2E_LOG_CAPTURE="$run_dir/log-capture"
+suites+=("tests/IntegrationHub.PrivacyTests::HUB_LOG_SCAN_PROFILES=$($fast && echo embedded || echo embedded,servers)")
 
 echo "== Building"
 # The build's own exit status decides (a pipeline's status is gone after an if); its errors and warnings are shown.

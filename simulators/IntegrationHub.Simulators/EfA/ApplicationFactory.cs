@@ -238,7 +238,7 @@ public static class ApplicationFactory
             new XAttribute(XNamespace.Xmlns + "wg", Wg),
             new XAttribute(XNamespace.Xmlns + "ihc", Ihc),
             head,
-            Antragsteller(data, vorname, familienname, geburtsdatum, geschlecht, "DEU", withTaxId: true, plz, ort, ars),
+            Antragsteller(data, vorname, familienname, geburtsdatum, geschlecht, "DEU", data.SteuerIdentifikationsnummer, plz, ort, ars),
             Bankverbindung(data, $"{vorname} {familienname}"),
             Einwilligung(created, "MELDEDATEN", "EINKOMMEN"),
             new XElement(Ihc + "antragsdatum", Date(today)),
@@ -304,6 +304,8 @@ public static class ApplicationFactory
             staat = data.Pick(new[] { "TUR", "SYR", "UKR", "AFG", "SRB" });
         }
 
+        // The IdNr comes from its own generator, so every other value of a seed stays what it was before applications carried one.
+        var taxId = () => new FakeData(new Random(Mix(seed, 0x4944))).SteuerIdentifikationsnummer();
         var head = Nachrichtenkopf(data, SozialhilfeRoot, created, onlineServiceId, "EfA-Onlinedienst Sozialhilfe", leserArs, $"Sozialamt {leserOrt}");
 
         var members = new List<XElement>();
@@ -343,7 +345,7 @@ public static class ApplicationFactory
             new XAttribute(XNamespace.Xmlns + "sh", Sh),
             new XAttribute(XNamespace.Xmlns + "ihc", Ihc),
             head,
-            Antragsteller(data, vorname, familienname, geburtsdatum, geschlecht, staat, withTaxId: false, plz, ort, addressArs),
+            Antragsteller(data, vorname, familienname, geburtsdatum, geschlecht, staat, taxId, plz, ort, addressArs),
             Bankverbindung(data, $"{vorname} {familienname}"),
             Einwilligung(created, "MELDEDATEN", "LEISTUNGSBEZUG"),
             new XElement(Ihc + "antragsdatum", Date(today)),
@@ -399,7 +401,7 @@ public static class ApplicationFactory
         DateOnly geburtsdatum,
         string geschlecht,
         string staat,
-        bool withTaxId,
+        Func<string> taxId,
         string plz,
         string ort,
         string ars)
@@ -414,7 +416,7 @@ public static class ApplicationFactory
             new XElement(Ihc + "geburtsdatum", Date(geburtsdatum)),
             new XElement(Ihc + "geschlecht", geschlecht),
             new XElement(Ihc + "staatsangehoerigkeit", staat),
-            withTaxId ? new XElement(Ihc + "identifikationsnummer", data.SteuerIdentifikationsnummer()) : null,
+            new XElement(Ihc + "identifikationsnummer", taxId()),
             new XElement(
                 Ihc + "anschrift",
                 new XElement(Ihc + "strasse", street),

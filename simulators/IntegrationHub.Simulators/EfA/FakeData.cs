@@ -6,34 +6,10 @@ namespace IntegrationHub.Simulators.EfA;
 /// <summary>Fictitious German personal data, drawn from a seeded <see cref="Random"/>.</summary>
 internal sealed class FakeData
 {
-    private static readonly string[] FemaleNames =
-    [
-        "Anna", "Emma", "Sophie", "Marie", "Lena", "Hannah", "Laura", "Julia", "Katharina", "Sabine",
-        "Petra", "Monika", "Ursula", "Renate", "Ingrid", "Gisela", "Heike", "Birgit", "Claudia", "Ayşe",
-        "Fatma", "Olga", "Jana", "Leonie", "Marta",
-    ];
-
-    private static readonly string[] MaleNames =
-    [
-        "Lukas", "Jonas", "Leon", "Felix", "Paul", "Maximilian", "Thomas", "Michael", "Andreas", "Stefan",
-        "Jürgen", "Klaus", "Wolfgang", "Dieter", "Uwe", "Frank", "Markus", "Tobias", "Mehmet", "Ali",
-        "Piotr", "Sergej", "Jan", "Niklas", "Tim",
-    ];
-
-    private static readonly string[] Surnames =
-    [
-        "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-        "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
-        "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Werner", "Krause", "Lehmann", "Köhler", "Yılmaz",
-        "Kaya", "Nowak", "Kowalski", "Popović", "Öztürk",
-    ];
-
-    private static readonly string[] Streets =
-    [
-        "Hauptstraße", "Schulstraße", "Gartenstraße", "Bahnhofstraße", "Dorfstraße", "Bergstraße", "Birkenweg",
-        "Lindenstraße", "Kirchstraße", "Waldstraße", "Ringstraße", "Am Anger", "Wiesenweg", "Goethestraße",
-        "Schillerstraße", "Mühlenweg", "Friedrich-Ebert-Straße", "Rosenstraße", "Parkstraße", "Eichendorffweg",
-    ];
+    private static readonly IReadOnlyList<string> FemaleNames = PersonalDataVocabulary.FemaleNames;
+    private static readonly IReadOnlyList<string> MaleNames = PersonalDataVocabulary.MaleNames;
+    private static readonly IReadOnlyList<string> Surnames = PersonalDataVocabulary.Surnames;
+    private static readonly IReadOnlyList<string> Streets = PersonalDataVocabulary.Streets;
 
     private static readonly string[] Residences =
     [
@@ -128,24 +104,7 @@ internal sealed class FakeData
                 continue;
             }
 
-            var product = 10;
-            foreach (var d in digits)
-            {
-                var sum = (d + product) % 10;
-                if (sum == 0)
-                {
-                    sum = 10;
-                }
-
-                product = sum * 2 % 11;
-            }
-
-            var check = 11 - product;
-            if (check == 10)
-            {
-                check = 0;
-            }
-
+            var check = SteuerIds.CheckDigit(string.Concat(digits));
             return string.Concat(digits) + check.ToString(CultureInfo.InvariantCulture);
         }
     }
@@ -187,6 +146,85 @@ internal sealed class FakeData
         }
 
         return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Every name and street <see cref="FakeData"/> draws from: lets a check (e.g. the scan of captured hub logs) recognise
+/// the personal data of any seeded application without knowing the seeds.
+/// </summary>
+public static class PersonalDataVocabulary
+{
+    public static readonly IReadOnlyList<string> FemaleNames =
+    [
+        "Anna", "Emma", "Sophie", "Marie", "Lena", "Hannah", "Laura", "Julia", "Katharina", "Sabine",
+        "Petra", "Monika", "Ursula", "Renate", "Ingrid", "Gisela", "Heike", "Birgit", "Claudia", "Ayşe",
+        "Fatma", "Olga", "Jana", "Leonie", "Marta",
+    ];
+
+    public static readonly IReadOnlyList<string> MaleNames =
+    [
+        "Lukas", "Jonas", "Leon", "Felix", "Paul", "Maximilian", "Thomas", "Michael", "Andreas", "Stefan",
+        "Jürgen", "Klaus", "Wolfgang", "Dieter", "Uwe", "Frank", "Markus", "Tobias", "Mehmet", "Ali",
+        "Piotr", "Sergej", "Jan", "Niklas", "Tim",
+    ];
+
+    public static readonly IReadOnlyList<string> Surnames =
+    [
+        "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+        "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+        "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Werner", "Krause", "Lehmann", "Köhler", "Yılmaz",
+        "Kaya", "Nowak", "Kowalski", "Popović", "Öztürk",
+    ];
+
+    public static readonly IReadOnlyList<string> Streets =
+    [
+        "Hauptstraße", "Schulstraße", "Gartenstraße", "Bahnhofstraße", "Dorfstraße", "Bergstraße", "Birkenweg",
+        "Lindenstraße", "Kirchstraße", "Waldstraße", "Ringstraße", "Am Anger", "Wiesenweg", "Goethestraße",
+        "Schillerstraße", "Mühlenweg", "Friedrich-Ebert-Straße", "Rosenstraße", "Parkstraße", "Eichendorffweg",
+    ];
+
+    /// <summary>The e-mail address FakeData gives a person of that name.</summary>
+    public static string Email(string vorname, string familienname) => FakeData.Email(vorname, familienname);
+}
+
+/// <summary>The tax identification number (IdNr, Steuer-ID): 11 digits, MOD 11,10 check digit.</summary>
+public static class SteuerIds
+{
+    /// <summary>True for 11 digits, the first not 0, of the first ten one digit twice or thrice, and a valid check digit.</summary>
+    public static bool IsValid(string? idNr)
+    {
+        if (idNr is not { Length: 11 } || !idNr.All(char.IsAsciiDigit) || idNr[0] == '0')
+        {
+            return false;
+        }
+
+        var counts = idNr[..10].GroupBy(c => c).Select(g => g.Count()).ToList();
+        if (counts.Count(c => c > 1) != 1 || counts.Max() > 3)
+        {
+            return false;
+        }
+
+        return CheckDigit(idNr[..10]) == idNr[10] - '0';
+    }
+
+    /// <summary>The MOD 11,10 check digit of the first ten digits.</summary>
+    public static int CheckDigit(string tenDigits)
+    {
+        var product = 10;
+        foreach (var c in tenDigits)
+        {
+            var sum = (c - '0' + product) % 10;
+            if (sum == 0)
+            {
+                sum = 10;
+            }
+
+            product = sum * 2 % 11;
+        }
+
+        var check = 11 - product;
+        return check == 10 ? 0 : check;
     }
 }
 

@@ -35,6 +35,8 @@ public class HubFixture : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-" + Guid.NewGuid().ToString("N"));
 
     private string? _virtualHost;
+    // Every hub of this fixture logs into it too, when HUB_E2E_LOG_CAPTURE is set (the scan for personal data reads it).
+    private LogCapture? _logCapture;
     /// <summary>The RabbitMQ virtual host of this fixture (servers profile only).</summary>
     public string? VirtualHost => _virtualHost;
 
@@ -84,8 +86,10 @@ public class HubFixture : IAsyncLifetime
         : new Uri("http://localhost/");
 
     /// <summary>A hub (not yet started) with every setting of this fixture: the simulators as targets, then <see cref="Settings"/>.</summary>
-    protected WebApplicationFactory<Program> CreateHub(IReadOnlyDictionary<string, string?> servers) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+    protected WebApplicationFactory<Program> CreateHub(IReadOnlyDictionary<string, string?> servers)
+    {
+        _logCapture ??= LogCapture.Start(GetType().Name);
+        return new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in servers) web.UseSetting(key, value);
             web.UseSetting("Hub:DataDirectory", _dataDirectory);
@@ -111,9 +115,11 @@ public class HubFixture : IAsyncLifetime
                 services.AddHttpClient(IntegrationHub.Tenancy.Onboarding.SmokeTests.SmokeTestClient.HttpClientName)
                     .ConfigureHttpClient(c => c.BaseAddress = BaseAddress)
                     .ConfigurePrimaryHttpMessageHandler(() => ListensOnRealPort ? new SocketsHttpHandler() : Factory.Server.CreateHandler());
+                _logCapture?.AddTo(services);
                 ConfigureServices(services);
             });
         });
+    }
 
     /// <summary>Further hub settings (a derived fixture's targets, tenants, schedules), applied last.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => [];
@@ -188,6 +194,7 @@ public class HubFixture : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
+        _logCapture?.Dispose();
         await Simulators.DisposeAsync();
         if (_virtualHost is not null) await TestServers.DeleteVirtualHostAsync(_virtualHost);
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
