@@ -281,7 +281,12 @@ public sealed class EditAndRetryTests(OperationsHubFixture hub)
             .And.NotContain("6306A", "validation errors never quote the value");
 
         const string withDtd = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>";
-        (await RefusedAsync(() => hub.ProposeAsync(Admin, failed.Id, withDtd), ProblemTypes.EditInvalid)).Message.Should().Contain("xml-malformed");
+        (await RefusedAsync(() => hub.ProposeAsync(Admin, failed.Id, withDtd), ProblemTypes.EditInvalid)).Message.Should().Contain("xml-dtd-prohibited");
+
+        // The intake's XML policy holds for edits too: an admin cannot slip in what a sender could not.
+        var valid = Encoding.UTF8.GetString(ApplicationFactory.Wohngeld(HubFixture.Offenbach, "63065", "Offenbach am Main", seed: 603).Xml);
+        var withInstruction = valid.Insert(valid.IndexOf("?>", StringComparison.Ordinal) + 2, "<?procedure run-macro?>");
+        (await RefusedAsync(() => hub.ProposeAsync(Admin, failed.Id, withInstruction), ProblemTypes.EditInvalid)).Message.Should().Contain("xml-processing-instruction");
 
         // Valid XML, but another municipality: the business rules validation applied to the original apply to the edit.
         var elsewhere = ApplicationFactory.Wohngeld(HubFixture.Darmstadt, "64283", "Darmstadt", seed: 603);

@@ -209,7 +209,8 @@ public sealed class MessageEdits(
         {
             // The schema the sender announced for the original: an edit corrects values, it does not change the contract.
             var (_, schemaUri, _) = await reader.ReadDataAsync(submission, ct);
-            var document = XmlContractValidator.LoadAndValidate(xml, limits.MaxXmlCharacters);
+            // The intake's XML policy first (UTF-8, no DTD or processing instruction, depth and value limits, the schema's namespace).
+            var document = XmlContractValidator.LoadSubmission(xml, limits, schemaUri);
             BusinessRules.Check(document, schemaUri, service, submission.Ars, DateTimeOffset.UtcNow);
         }
         catch (SubmissionProblemException e)
