@@ -51,10 +51,21 @@ public sealed class DataAtRestTests(FailedMessagesHubFixture hub) : IClassFixtur
         var aktenzeichen = await hub.InLedgerAsync(db => db.Deliveries.Where(d => d.SubmissionId == submissionId && d.Step == DeliverySteps.Handover)
             .Select(d => d.Aktenzeichen!).SingleAsync());
         var bescheid = MinimalPdf.Create($"Bescheid {aktenzeichen}"); // what the Prosoz-like procedure sends
-        hub.Simulators.Postbox.Inbox(mailbox).Messages.Should().HaveCount(2)
-            .And.Subject.Last().Attachments.Should().ContainSingle().Which.Content.Should().Equal(bescheid);
-        hub.Simulators.Dms.FiledUnder(aktenzeichen).SelectMany(f => f.Dokumente).Where(d => d.Property(DmsSchema.DocumentType) == "Bescheid")
-            .Should().ContainSingle().Which.Content!.Sha512.Should().Be(Sha512.Hex(bescheid));
+        var received = hub.Simulators.Postbox.Inbox(mailbox).Messages.Should().HaveCount(2)
+            .And.Subject.Last().Attachments.Should().ContainSingle().Subject;
+        received.Content.Should().Equal(bescheid);
+        received.FileName.Should().Be($"Bescheid-{aktenzeichen}.pdf", "the postbox gets the name the procedure gave, decrypted");
+        var filed = hub.Simulators.Dms.FiledUnder(aktenzeichen).SelectMany(f => f.Dokumente).Where(d => d.Property(DmsSchema.DocumentType) == "Bescheid")
+            .Should().ContainSingle().Subject;
+        filed.Content!.Sha512.Should().Be(Sha512.Hex(bescheid));
+        filed.Content.FileName.Should().Be($"Bescheid-{aktenzeichen}.pdf");
+        // The document's name is personal data as well (procedures name Bescheide after people): encrypted in the report
+        // row and in the calls that carry it.
+        var names = await hub.InLedgerAsync(db => db.StatusReports.Where(r => r.SubmissionId == submissionId && r.DocumentName != null)
+            .Select(r => r.DocumentName!).ToListAsync());
+        names.Should().NotBeEmpty().And.OnlyContain(n => AtRestProtector.IsProtectedText(n) && !n.Contains(aktenzeichen));
+        (await hub.InLedgerAsync(db => db.Deliveries.Where(d => d.SubmissionId == submissionId).Select(d => d.Payload).ToListAsync()))
+            .Should().NotContain(p => p != null && p.Contains("Bescheid-", StringComparison.Ordinal));
 
         var blobs = await RawBlobsAsync(submissionId);
         var document = blobs.Should().ContainSingle(b => b.Key.Contains("/documents/", StringComparison.Ordinal)).Subject;

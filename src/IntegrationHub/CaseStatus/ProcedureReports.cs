@@ -124,7 +124,8 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
         if (report.Document is { } document && entry.Applied)
         {
             entry.DocumentBlob = SubmissionBlobs.Document(report.SubmissionId, procedure, report.Sequence);
-            entry.DocumentName = document.FileName;
+            // A procedure names its documents as it likes ("Bescheid Mustermann.pdf"): the name is personal data, too.
+            entry.DocumentName = await atRest.ProtectTextAsync(submission.Ars, document.FileName, DocumentNameContext(entry.DocumentBlob), ct);
             entry.DocumentMimeType = document.MimeType;
             // Before the row: a row never points at nothing. A second try writes the same bytes again. Encrypted at rest
             // with the municipality's data key, streamed (a Bescheid may be large); DeliveryCall.OpenDocumentAsync decrypts.
@@ -168,4 +169,7 @@ public sealed class ProcedureReports(HubDbContext db, CaseProgress progress, IBl
 
     private Task<TargetDelivery?> HandoverAsync(string procedure, Guid submissionId, CancellationToken ct) =>
         db.Deliveries.FirstOrDefaultAsync(d => d.SubmissionId == submissionId && d.Target == procedure && d.Step == DeliverySteps.Handover, ct);
+
+    /// <summary>The associated data of a document's encrypted name: bound to its blob (the report row and the calls carrying it share it).</summary>
+    public static string DocumentNameContext(string documentBlob) => "document-name:" + documentBlob;
 }

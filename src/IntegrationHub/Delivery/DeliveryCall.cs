@@ -82,6 +82,11 @@ public sealed class DeliveryCall
     public Task<Stream> OpenDocumentAsync(string blobName, CancellationToken ct) =>
         AtRest is null ? _blobs.OpenReadAsync(blobName, ct) : AtRest.OpenBlobAsync(_blobs, Submission.Ars, blobName, ct);
 
+    /// <summary>The name the procedure gave the payload's document (stored encrypted, see ProcedureReports), or null.</summary>
+    public async Task<string?> DocumentNameAsync(CancellationToken ct) =>
+        Payload.DocumentName is not { } stored || Payload.DocumentBlob is not { } blob || AtRest is null ? Payload.DocumentName
+            : await AtRest.UnprotectTextAsync(Submission.Ars, stored, CaseStatus.ProcedureReports.DocumentNameContext(blob), ct);
+
     /// <summary>The municipality's XMLDSig certificate, for adapters that sign what they send.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2 SigningCertificate => _keys.SigningCertificate(Submission.Ars);
 

@@ -42,7 +42,7 @@ public sealed record Filing(string DocumentKind, string Aktenzeichen, DateTimeOf
         else
         {
             var blob = payload.DocumentBlob ?? throw new PermanentDeliveryException($"Filing step {call.Step} carries no document.");
-            parts = [new FilingPart(0, payload.DocumentName ?? kind, payload.DocumentMimeType ?? "application/octet-stream", kind,
+            parts = [new FilingPart(0, await call.DocumentNameAsync(ct) ?? kind, payload.DocumentMimeType ?? "application/octet-stream", kind,
                 token => call.OpenDocumentAsync(blob, token))];
         }
         return new Filing(kind, aktenzeichen, receivedAt, aktenplan, parts);

@@ -77,7 +77,7 @@ public sealed class PostboxAdapter(HttpClient http, TimeProvider time, ILogger<P
             if (buffer.Length + read > MaxDocumentBytes) throw new PermanentDeliveryException($"The document exceeds the postbox's {MaxDocumentBytes} bytes.");
             buffer.Write(chunk, 0, read);
         }
-        return new PostboxDocument(call.Payload.DocumentName ?? $"{call.Payload.DocumentKind ?? "Dokument"}.pdf",
+        return new PostboxDocument(await call.DocumentNameAsync(ct) ?? $"{call.Payload.DocumentKind ?? "Dokument"}.pdf",
             call.Payload.DocumentMimeType ?? "application/pdf", buffer.ToArray());
     }
 
