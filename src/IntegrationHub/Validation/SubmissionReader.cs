@@ -332,47 +332,7 @@ public sealed partial class SubmissionReader(IBlobStore blobs, KeyStore keys, IO
                     // Left to the decryption, which reports a malformed JWE.
                 }
             }
-            return (kid, new ReplayedStream(buffer.AsMemory(0, length), blob));
-        }
-
-        private sealed class ReplayedStream(ReadOnlyMemory<byte> prefix, Stream rest) : ReadOnlyForwardStream
-        {
-            private ReadOnlyMemory<byte> _prefix = prefix;
-
-            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-            public override int Read(Span<byte> buffer)
-            {
-                if (_prefix.IsEmpty) return rest.Read(buffer);
-                var n = Math.Min(buffer.Length, _prefix.Length);
-                _prefix.Span[..n].CopyTo(buffer);
-                _prefix = _prefix[n..];
-                return n;
-            }
-
-            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            {
-                if (_prefix.IsEmpty) return rest.ReadAsync(buffer, cancellationToken);
-                var n = Math.Min(buffer.Length, _prefix.Length);
-                _prefix.Span[..n].CopyTo(buffer.Span);
-                _prefix = _prefix[n..];
-                return ValueTask.FromResult(n);
-            }
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing) rest.Dispose();
-                base.Dispose(disposing);
-            }
-
-            public override async ValueTask DisposeAsync()
-            {
-                await rest.DisposeAsync().ConfigureAwait(false);
-                await base.DisposeAsync().ConfigureAwait(false);
-            }
+            return (kid, new PrefixedStream(buffer.AsMemory(0, length), blob));
         }
     }
 

@@ -137,7 +137,7 @@ public sealed class ApplicationFactoryTests
         {
             var id = Text(ApplicationFactory.Wohngeld(Ars, Plz, Ort, seed), "identifikationsnummer");
             id.Should().MatchRegex(@"^[1-9]\d{10}$");
-            CheckDigit(id[..10]).Should().Be(id[10] - '0', id);
+            SteuerIds.CheckDigit(id[..10]).Should().Be(id[10] - '0', id);
         }
     }
 
@@ -168,24 +168,6 @@ public sealed class ApplicationFactoryTests
             var offset = int.Parse(entry.Groups[1].Value);
             text[offset..].Should().MatchRegex(@"^\d+ 0 obj");
         }
-    }
-
-    private static int CheckDigit(string tenDigits)
-    {
-        var product = 10;
-        foreach (var c in tenDigits)
-        {
-            var sum = (c - '0' + product) % 10;
-            if (sum == 0)
-            {
-                sum = 10;
-            }
-
-            product = sum * 2 % 11;
-        }
-
-        var check = 11 - product;
-        return check == 10 ? 0 : check;
     }
 
     private static string Text(DemoApplication application, string localName) =>
