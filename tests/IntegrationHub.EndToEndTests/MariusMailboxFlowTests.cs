@@ -65,7 +65,7 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
         submission.CitizenStatus.Should().Be(CitizenStatus.Completed);
         var reports = await hub.InLedgerAsync(db => db.StatusReports.AsNoTracking().Where(r => r.SubmissionId == submissionId).OrderBy(r => r.Sequence).ToListAsync());
         reports.Select(r => (r.Sequence, r.Status, r.Applied)).Should().Equal((1, CitizenStatus.Processing, true), (2, CitizenStatus.Completed, true));
-        reports[1].DocumentName.Should().Be($"Wohngeldbescheid-{aktenzeichen}.pdf");
+        (await hub.DocumentNameAsync(reports[1])).Should().Be($"Wohngeldbescheid-{aktenzeichen}.pdf");
         reports[1].DocumentBlob.Should().NotBeNull();
         (await HistoryAsync(submissionId)).Should().ContainInOrder(
             CitizenStatus.HistoryStep(CitizenStatus.Received), CitizenStatus.HistoryStep(CitizenStatus.Processing), CitizenStatus.HistoryStep(CitizenStatus.Completed));
@@ -84,7 +84,7 @@ public sealed class MariusMailboxFlowTests(MariusMailboxFixture hub) : IClassFix
         submission.CitizenStatus.Should().Be(CitizenStatus.ActionRequired);
         var report = await hub.InLedgerAsync(db => db.StatusReports.AsNoTracking().SingleAsync(r => r.SubmissionId == submissionId));
         report.Deadline.Should().BeCloseTo(deadline, TimeSpan.FromMilliseconds(1));
-        report.DocumentName.Should().Be($"Nachforderung-{aktenzeichen}.pdf");
+        (await hub.DocumentNameAsync(report)).Should().Be($"Nachforderung-{aktenzeichen}.pdf");
     }
 
     [Fact]

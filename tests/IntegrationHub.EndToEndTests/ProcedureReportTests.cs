@@ -47,7 +47,7 @@ public sealed class ProcedureReportTests(HubFixture hub) : IAsyncLifetime
         var reports = await hub.InLedgerAsync(db => db.StatusReports.AsNoTracking().Where(r => r.SubmissionId == submissionId).OrderBy(r => r.Sequence).ToListAsync());
         reports.Select(r => (r.Sequence, r.Status, r.Applied)).Should().Equal((1, "ACTION_REQUIRED", true), (2, "PROCESSING", true), (3, "COMPLETED", true));
         reports[0].Deadline.Should().NotBeNull();
-        reports[2].DocumentName.Should().Be($"Bescheid-{aktenzeichen}.pdf");
+        (await hub.DocumentNameAsync(reports[2])).Should().Be($"Bescheid-{aktenzeichen}.pdf");
         reports[2].DocumentBlob.Should().NotBeNull("the Bescheid is kept for the postbox and the DMS");
 
         var log = await hub.Sender().GetEventLogAsync(await CaseIdAsync(submissionId));

@@ -173,6 +173,15 @@ public class HubFixture : IAsyncLifetime
         return await query(scope.ServiceProvider.GetRequiredService<HubDbContext>());
     }
 
+    /// <summary>The name a procedure gave a reported document, decrypted (it is kept encrypted with the municipality's data key).</summary>
+    public async Task<string?> DocumentNameAsync(StatusReport report)
+    {
+        var ars = await InLedgerAsync(db => db.Submissions.Where(s => s.Id == report.SubmissionId).Select(s => s.Ars).SingleAsync());
+        IntegrationHub.Security.AtRest.AtRestProtector.IsProtectedText(report.DocumentName).Should().BeTrue("document names are encrypted at rest");
+        return await Factory.Services.GetRequiredService<IntegrationHub.Security.AtRest.AtRestProtector>().UnprotectTextAsync(
+            ars, report.DocumentName, ProcedureReports.DocumentNameContext(report.DocumentBlob!), default);
+    }
+
     /// <summary>Waits until the submission is rejected, or accepted with every delivery finished (placed ones acknowledged).</summary>
     public async Task<(Submission Submission, List<TargetDelivery> Deliveries)> WaitUntilSettledAsync(Guid submissionId, TimeSpan? timeout = null)
     {
