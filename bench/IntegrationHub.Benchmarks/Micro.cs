@@ -139,7 +139,7 @@ public static class Micro
             var stats = report.ResultStatistics;
             if (stats is null)
             {
-                results.Add(new JsonObject { ["name"] = report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo, ["error"] = "no result (benchmark failed)" });
+                results.Add(new JsonObject { ["name"] = report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), ["error"] = "no result (benchmark failed)" });
                 continue;
             }
             var us = stats.OriginalValues.Select(ns => ns / 1000.0).ToList();
@@ -148,7 +148,7 @@ public static class Micro
             figure["stdDev"] = Figure.Round(stats.StandardDeviation / 1000);
             results.Add(new JsonObject
             {
-                ["name"] = report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo,
+                ["name"] = report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''),
                 ["method"] = report.BenchmarkCase.Descriptor.WorkloadMethod.Name,
                 ["time"] = figure,
                 ["allocatedBytesPerOp"] = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase),
@@ -156,7 +156,7 @@ public static class Micro
         }
         return new JsonObject
         {
-            ["description"] = "BenchmarkDotNet 0.14.0, ShortRun job (1 launch, 3 warm-up, 3 measured iterations) with the in-process emit toolchain; spread over the measured iterations.",
+            ["description"] = "BenchmarkDotNet 0.14.0, ShortRun job (1 launch, 3 warm-up, 3 measured iterations) with the in-process emit toolchain; wall time per operation, spread over the 3 measured iterations (thin: the ceilings above are the robust figures; a busy machine shows here first).",
             ["job"] = "ShortRun, InProcessEmitToolchain",
             ["benchmarks"] = results,
         };

@@ -27,7 +27,7 @@ switch (mode)
         catch (Exception e)
         {
             Console.Error.WriteLine($"[ceilings] RabbitMQ ceiling FAILED: {e.GetType().Name}: {e.Message}");
-            result["rabbitmq"] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
+            result["rabbitmq"] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" + (e.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : "") };
             exit = 2;
         }
         Write(Option("--out"), result);

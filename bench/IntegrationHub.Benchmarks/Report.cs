@@ -59,6 +59,7 @@ public static class Report
             ["os"] = os ?? RuntimeInformation.OSDescription,
             ["kernel"] = "Linux " + Environment.OSVersion.Version,
             ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["loadAverage"] = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null,
             ["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
         };
     }
@@ -77,6 +78,7 @@ public static class Report
         md.AppendLine($"- memory: {machine["memTotal"]} total, {machine["memAvailable"]} available at the start of the report");
         md.AppendLine($"- OS: {machine["os"]} ({machine["kernel"]})");
         md.AppendLine($"- .NET: {machine["dotnet"]}");
+        md.AppendLine($"- load average (1, 5, 15 min) when the report was written: {machine["loadAverage"]} (other work on the machine inflates wall times, not the thread CPU times of ceiling (a))");
         md.AppendLine($"- date: {machine["date"]}").AppendLine();
 
         var ceilings = report["ceilings"];
