@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntegrationHub.Benchmarks;
+
+// Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
+//        micro --out FILE
+//        report [--ceilings FILE] [--micro FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var mode = args.FirstOrDefault() ?? "ceilings";
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+int Int(string name, int fallback) => Option(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+var json = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+switch (mode)
+{
+    case "ceilings":
+    {
+        var result = new JsonObject();
+        var exit = 0;
+        result["cpu"] = Ceilings.MeasureCpu(Int("--runs", 7), Int("--iterations", 50), Int("--warmup", 10), Int("--targets", 1), Int("--sets", 2));
+        try
+        {
+            result["rabbitmq"] = await Ceilings.MeasureRabbitMqAsync(Int("--runs", 7), Int("--messages", 20000), Int("--window", 100), !args.Contains("--classic"));
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"[ceilings] RabbitMQ ceiling FAILED: {e.GetType().Name}: {e.Message}");
+            result["rabbitmq"] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" + (e.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : "") };
+            exit = 2;
+        }
+        Write(Option("--out"), result);
+        return exit;
+    }
+    case "micro":
+        Write(Option("--out"), Micro.Run());
+        return 0;
+    case "report":
+    {
+        var ceilings = Option("--ceilings") is { } c && File.Exists(c) ? JsonNode.Parse(File.ReadAllText(c))!.AsObject() : null;
+        var micro = Option("--micro") is { } m && File.Exists(m) ? JsonNode.Parse(File.ReadAllText(m))!.AsObject() : null;
+        var dir = Option("--out") ?? "docs/benchmarks";
+        Directory.CreateDirectory(dir);
+        var report = Report.Build(ceilings, micro);
+        File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
+        File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
+        Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: ceilings|micro|report (see scripts/bench.sh)");
+        return 64;
+}
+
+void Write(string? path, JsonObject result)
+{
+    var text = result.ToJsonString(json);
+    if (path is null) Console.WriteLine(text);
+    else File.WriteAllText(path, text + "\n");
+}
