@@ -43,7 +43,24 @@ public sealed class RetentionJob(
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct = default) => await RunAsync(ct);
 
+    // One run per process at a time: the scheduler never overlaps its own runs (across the cluster, too), and a run
+    // started beside it (by hand, or a test) waits for it instead of racing it for the same submissions.
+    private static readonly SemaphoreSlim OneRunAtATime = new(1, 1);
+
     public async Task<RetentionResult> RunAsync(CancellationToken ct)
+    {
+        await OneRunAtATime.WaitAsync(ct);
+        try
+        {
+            return await RunOnceAsync(ct);
+        }
+        finally
+        {
+            OneRunAtATime.Release();
+        }
+    }
+
+    private async Task<RetentionResult> RunOnceAsync(CancellationToken ct)
     {
         var retention = operations.Value.Retention;
         var now = DateTimeOffset.UtcNow;
