@@ -35,6 +35,7 @@ public sealed class OnboardingScaleFixture : OnboardingHubFixture
 }
 
 /// <summary>Onboarding 200 municipalities from files in one run: all active and resolvable, one takes a submission; the figure is reported.</summary>
+[Collection(OnboardingScaleCollection.Name)]
 public sealed class OnboardingScaleTests(ITestOutputHelper output)
 {
     private const int Count = 200;
@@ -105,4 +106,14 @@ public sealed class OnboardingScaleTests(ITestOutputHelper output)
             await hub.DisposeAsync();
         }
     }
+}
+
+/// <summary>
+/// 400 RSA keys keep both cores busy for minutes and allocate as they go: the scale test runs alone, after the parallel
+/// collections, so it neither slows the suites that measure time nor inflates the heap of those that measure memory.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OnboardingScaleCollection
+{
+    public const string Name = "onboarding at scale, alone";
 }
