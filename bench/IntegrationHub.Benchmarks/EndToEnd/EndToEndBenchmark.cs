@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using IntegrationHub.Benchmarks.Hub;
+using IntegrationHub.Simulators;
+
+namespace IntegrationHub.Benchmarks.EndToEnd;
+
+/// <summary>Settings of the end-to-end load test (scripts/bench.sh e2e; defaults in brackets of the usage line).</summary>
+public sealed record EndToEndOptions(
+    string HostDll, IReadOnlyList<string> Profiles, int Runs, double Rate, int RateSeconds, int FullSpeedCount, int Concurrency,
+    int AttachmentBytes, int Warmup, string LogDirectory);
+
+/// <summary>
+/// The hub end to end: per profile one hub process, warmed up, then per run one fixed-rate phase (open loop) and one
+/// full-speed phase (closed loop). Figures are medians over the runs with their spread.
+/// </summary>
+public static class EndToEndBenchmark
+{
+    public static async Task<JsonObject> RunAsync(EndToEndOptions options)
+    {
+        var result = new JsonObject
+        {
+            ["description"] =
+                "Sozialhilfe applications to Offenbach (routed to the Prosoz-like procedure), each with one incompressible attachment, " +
+                "sent through the hub's HTTP API by the simulators' online service (OAuth token, destination and key lookup, announcement, " +
+                "encrypted attachment upload, encrypted metadata and data: RSA-OAEP-256 4096 + A256GCM), from the bench process, which also " +
+                "hosts the simulators. Delivered = the procedure created the case (its CaseCreated event). The hub runs as its own process " +
+                "(Release build of IntegrationHub.Host), so its CPU time and memory are read from /proc for it alone.",
+            ["attachmentBytes"] = options.AttachmentBytes,
+            ["rate"] = options.Rate,
+            ["rateSeconds"] = options.RateSeconds,
+            ["fullSpeedCount"] = options.FullSpeedCount,
+            ["concurrency"] = options.Concurrency,
+            ["warmup"] = options.Warmup,
+            ["runs"] = options.Runs,
+        };
+        var keyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-bench-keys-" + Guid.NewGuid().ToString("N")[..8]);
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var simulators = await SimulatorServer.StartAsync();
+        try
+        {
+            var profiles = new JsonObject();
+            foreach (var profile in options.Profiles)
+            {
+                try
+                {
+                    profiles[profile] = await RunProfileAsync(profile, options, simulators, keyDirectory, masterKey);
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine($"[e2e] profile {profile} FAILED: {e.GetType().Name}: {e.Message}");
+                    profiles[profile] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
+                }
+            }
+            result["profiles"] = profiles;
+        }
+        finally
+        {
+            try { Directory.Delete(keyDirectory, recursive: true); } catch (IOException) { }
+        }
+        return result;
+    }
+
+    private static async Task<JsonObject> RunProfileAsync(string profile, EndToEndOptions options, SimulatorServer simulators, string keyDirectory, string masterKey)
+    {
+        var extra = profile switch
+        {
+            "embedded" => new Dictionary<string, string?>(),
+            "servers" => await BenchServers.HubSettingsAsync("bench"),
+            _ => throw new ArgumentException($"unknown profile {profile} (embedded or servers)"),
+        };
+        Console.WriteLine($"[e2e] {profile}: starting the hub");
+        await using var hub = await HubProcess.StartAsync(options.HostDll, simulators, keyDirectory, masterKey, extra, options.LogDirectory);
+        using var driver = new LoadDriver(hub, simulators, options.AttachmentBytes);
+        var seed = 1;
+        IReadOnlyList<IntegrationHub.Simulators.EfA.DemoApplication> Next(int count)
+        {
+            var applications = driver.Applications(count, seed);
+            seed += count;
+            return applications;
+        }
+
+        var warmup = await driver.FullSpeedAsync("warm-up", Next(options.Warmup), Math.Min(8, options.Concurrency));
+        Console.WriteLine($"[e2e] {profile}: warm-up {warmup.Delivered}/{warmup.Samples.Count} delivered, {warmup.SubmissionsPerSecond:F1}/s");
+        if (warmup.Failed > 0) throw new InvalidOperationException($"warm-up: {Failures(warmup)}; see {hub.LogFile}");
+
+        // What the idle hub burns (background jobs, timers): the phases' CPU includes it, the report shows it apart.
+        var idleCpu = hub.CpuTime;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idleCpuPerSecond = (hub.CpuTime - idleCpu).TotalMilliseconds / 5;
+
+        var fixedRate = new List<Phase>();
+        var fullSpeed = new List<Phase>();
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            var rate = await driver.FixedRateAsync($"rate {options.Rate}/s", Next((int)(options.Rate * options.RateSeconds)), options.Rate);
+            Console.WriteLine($"[e2e] {profile} run {run}: {options.Rate}/s → {rate.Delivered} delivered ({rate.Failed} failed), p50 {rate.Percentile(s => s.AcceptedToDeliveredMs, 0.5):F0} ms, p99 {rate.Percentile(s => s.AcceptedToDeliveredMs, 0.99):F0} ms, hub CPU {rate.HubCpuMsPerSubmission:F1} ms/submission");
+            fixedRate.Add(rate);
+            var full = await driver.FullSpeedAsync("full speed", Next(options.FullSpeedCount), options.Concurrency);
+            Console.WriteLine($"[e2e] {profile} run {run}: full speed → {full.SubmissionsPerSecond:F1} submissions/s ({full.Failed} failed), hub CPU {full.HubCpuMsPerSubmission:F1} ms/submission, p99 {full.Percentile(s => s.AcceptedToDeliveredMs, 0.99):F0} ms");
+            fullSpeed.Add(full);
+        }
+
+        var (resident, peak) = hub.Memory;
+        return new JsonObject
+        {
+            ["settings"] = profile == "servers" ? "RabbitMQ (quorum queues as the hub declares them) + PostgreSQL + Azurite, each fresh for this hub" : "in-memory bus, SQLite, filesystem blob store",
+            ["idleHubCpuMsPerSecond"] = Figure.Round(idleCpuPerSecond),
+            ["hubResidentBytesAtEnd"] = resident,
+            ["hubPeakResidentBytes"] = peak,
+            ["fixedRate"] = PhaseJson(fixedRate),
+            ["fullSpeed"] = PhaseJson(fullSpeed),
+        };
+    }
+
+    private static string Failures(Phase phase) =>
+        string.Join(", ", phase.Samples.Where(s => !s.Ok).GroupBy(s => s.Failure).Select(g => $"{g.Count()}× {g.Key}"));
+
+    private static JsonObject PhaseJson(IReadOnlyList<Phase> runs)
+    {
+        Figure Of(string unit, Func<Phase, double> value) => new(unit, runs.Select(value).ToList());
+        var json = new JsonObject
+        {
+            ["name"] = runs[0].Name,
+            ["submissionsPerRun"] = runs[0].Samples.Count,
+            ["failed"] = runs.Sum(r => r.Failed),
+            ["failures"] = runs.Sum(r => r.Failed) == 0 ? null : string.Join("; ", runs.Where(r => r.Failed > 0).Select(Failures)),
+            ["submissionsPerSecond"] = Of("submissions/s", r => r.SubmissionsPerSecond).ToJson(),
+            ["hubCpuMsPerSubmission"] = Of("ms/submission", r => r.HubCpuMsPerSubmission).ToJson(),
+            ["driverAndSimulatorsCpuMsPerSubmission"] = Of("ms/submission", r => r.DriverCpu.TotalMilliseconds / Math.Max(1, r.Delivered)).ToJson(),
+        };
+        foreach (var (name, select) in new (string, Func<Sample, double>)[]
+                 {
+                     ("acceptedToDelivered", s => s.AcceptedToDeliveredMs),
+                     ("intake", s => s.IntakeMs),
+                     ("total", s => s.TotalMs),
+                 })
+        {
+            json[name] = new JsonObject
+            {
+                ["p50"] = Of("ms", r => r.Percentile(select, 0.50)).ToJson(),
+                ["p95"] = Of("ms", r => r.Percentile(select, 0.95)).ToJson(),
+                ["p99"] = Of("ms", r => r.Percentile(select, 0.99)).ToJson(),
+            };
+        }
+        if (runs[0].ServerCpu.Count > 0)
+        {
+            json["serverCpuMsPerSubmission"] = new JsonObject(runs[0].ServerCpu.Keys.Select(server =>
+                KeyValuePair.Create(server, (JsonNode?)Of("ms/submission", r => r.ServerCpu[server].TotalMilliseconds / Math.Max(1, r.Delivered)).ToJson())));
+            json["brokerMessagesPerSecond"] = Of("messages/s", r => r.BrokerMessages / r.Seconds).ToJson();
+            json["brokerMessagesPerSubmission"] = Of("messages/submission", r => (double)r.BrokerMessages / Math.Max(1, r.Delivered)).ToJson();
+        }
+        return json;
+    }
+}
