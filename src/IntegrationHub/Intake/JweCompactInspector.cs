@@ -10,6 +10,8 @@ namespace IntegrationHub.Intake;
 public sealed class JweCompactInspector(Stream inner, long maxBytes) : ReadOnlyForwardStream
 {
     private const int MaxTagChars = 64;
+    private static readonly System.Buffers.SearchValues<byte> Base64UrlAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
     private readonly System.Text.StringBuilder _tag = new();
     private long _length;
     private int _dots;
@@ -37,24 +39,24 @@ public sealed class JweCompactInspector(Stream inner, long maxBytes) : ReadOnlyF
     {
         _length += chunk.Length;
         if (_length > maxBytes) throw new PayloadTooLargeException();
-        foreach (var b in chunk)
+        // Runs of base64url characters are skipped vectorized; only the dots (and anything else) stop the search.
+        while (!chunk.IsEmpty)
         {
-            if (b == (byte)'.')
+            var stop = chunk.IndexOfAnyExcept(Base64UrlAlphabet);
+            var run = stop < 0 ? chunk : chunk[..stop];
+            if (_dots == 4 && !run.IsEmpty)
+            {
+                if (_tag.Length + run.Length > MaxTagChars) _invalidCharacter = true;
+                else foreach (var b in run) _tag.Append((char)b);
+            }
+            if (stop < 0) return;
+            if (chunk[stop] == (byte)'.')
             {
                 _dots++;
                 if (_dots == 4) _tag.Clear();
-                continue;
             }
-            if (!(b is >= (byte)'A' and <= (byte)'Z' or >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_'))
-            {
-                _invalidCharacter = true;
-                continue;
-            }
-            if (_dots == 4)
-            {
-                if (_tag.Length >= MaxTagChars) _invalidCharacter = true;
-                else _tag.Append((char)b);
-            }
+            else _invalidCharacter = true;
+            chunk = chunk[(stop + 1)..];
         }
     }
 

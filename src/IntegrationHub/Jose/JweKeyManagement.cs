@@ -66,9 +66,15 @@ internal static class JweKeyManagement
     /// <summary>
     /// RSA-OAEP unwrap. On any failure a random CEK is used instead, so the caller only ever learns
     /// "decryption failed" after the GCM tag check (RFC 7516 section 11.5, against padding oracles).
+    /// A key unwrapped recently comes from <see cref="UnwrappedKeyCache"/> (the caller gets its own copy to zero).
     /// </summary>
     public static byte[] UnwrapOrRandom(byte[] encryptedKey, RSA privateKey, RSAEncryptionPadding padding)
     {
+        if (UnwrappedKeyCache.Find(privateKey, encryptedKey, padding) is { } known)
+        {
+            return known;
+        }
+
         byte[]? cek;
         try
         {
@@ -81,6 +87,7 @@ internal static class JweKeyManagement
 
         if (cek is { Length: CekBytes })
         {
+            UnwrappedKeyCache.Keep(privateKey, encryptedKey, padding, cek);
             return cek;
         }
 
