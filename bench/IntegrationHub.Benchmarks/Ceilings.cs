@@ -115,7 +115,7 @@ public static class Ceilings
             ["description"] = "Unavoidable per-submission work on one thread with .NET primitives, as CPU time of that thread (a busy machine does not inflate it; wall time and process CPU time are given too): RSA-OAEP-256 (4096) unwrap of 3 CEKs and AES-256-GCM decrypt of metadata, data and attachment; SHA-512 of data and attachment; XSD validation (hub's XmlContractValidator.LoadAndValidate); XMLDSig enveloped signing of the handover per target (hub's XmlDocumentSigner, RSA 3072); SET signing PS512 (hub's SecurityEventTokenSigner, RSA 4096).",
             ["application"] = new JsonObject
             {
-                ["kind"] = "Wohngeld (ApplicationFactory.Wohngeld, seed 7)",
+                ["kind"] = work.Kind,
                 ["dataBytes"] = work.Xml.Length,
                 ["metadataBytes"] = work.Metadata.Length,
                 ["attachments"] = 1,

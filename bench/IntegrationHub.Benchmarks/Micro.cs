@@ -32,7 +32,7 @@ public class HotPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _work = new Workload();
+        _work = new Workload(wohngeld: true);
         _application = (WohngeldAntrag0001)Serializer.Deserialize(new MemoryStream(_work.Xml))!;
         _namespaces = XoevSchemas.CreateSerializerNamespaces();
         (_directory, _ars, _destinations) = Directory(200);

@@ -20,7 +20,7 @@ switch (mode)
     {
         var result = new JsonObject();
         var exit = 0;
-        result["cpu"] = Ceilings.MeasureCpu(Int("--runs", 7), Int("--iterations", 50), Int("--warmup", 10), Int("--targets", 1), Int("--sets", 2));
+        result["cpu"] = Ceilings.MeasureCpu(Int("--runs", 7), Int("--iterations", 50), Int("--warmup", 10), Int("--targets", 1), Int("--sets", 4));
         try
         {
             result["rabbitmq"] = await Ceilings.MeasureRabbitMqAsync(Int("--runs", 7), Int("--messages", 20000), Int("--window", 100), !args.Contains("--classic"));

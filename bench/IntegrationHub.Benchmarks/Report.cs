@@ -89,7 +89,7 @@ public static class Report
         {
             var app = cpu["application"]!;
             md.AppendLine($"{cpu["description"]}").AppendLine();
-            md.AppendLine($"Application: {app["kind"]}, data {app["dataBytes"]} B, metadata {app["metadataBytes"]} B, {app["attachments"]} attachment of {app["attachmentBytes"]} B; {app["handoverSignaturesPerSubmission"]} handover signature(s) (Wohngeld routes to one procedure, marius), {app["setsPerSubmission"]} SETs (submit-submission, accept-submission). {cpu["runs"]} runs of {cpu["iterationsPerRun"]} submissions after {cpu["warmupIterations"]} warm-up submissions.").AppendLine();
+            md.AppendLine($"Application: {app["kind"]}, data {app["dataBytes"]} B, metadata {app["metadataBytes"]} B, {app["attachments"]} attachment of {app["attachmentBytes"]} B; {app["handoverSignaturesPerSubmission"]} handover signature(s) (Sozialhilfe routes to one procedure, prosoz; the DMS filing and the postbox steps sign nothing), {app["setsPerSubmission"]} SETs (the hub signs four per submission: submit-submission, accept-submission, case-status submitted and received). {cpu["runs"]} runs of {cpu["iterationsPerRun"]} submissions after {cpu["warmupIterations"]} warm-up submissions.").AppendLine();
             md.AppendLine("| figure | median | spread: min – max (IQR) | runs |").AppendLine("|---|---:|---|---:|");
             void Row(string name, JsonNode? f) => md.AppendLine($"| {name} | {F(f?["median"])} {f?["unit"]} | {Spread(f)} | {f?["n"]} |");
             foreach (var (name, figure) in cpu["components"]!.AsObject()) Row(name, figure);

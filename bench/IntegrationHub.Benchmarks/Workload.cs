@@ -13,20 +13,24 @@ using IntegrationHub.Validation;
 namespace IntegrationHub.Benchmarks;
 
 /// <summary>
-/// One realistic submission as the hub receives it: a Wohngeld application from the simulators' ApplicationFactory with
-/// one ~200 KB attachment, metadata as the EfA online service builds it, all three encrypted as the sender does
-/// (RSA-OAEP-256 with the destination's 4096-bit key, A256GCM), plus the municipality's XMLDSig certificate and the
-/// hub's SET key.
+/// One realistic submission as the hub receives it: by default the end-to-end load test's Sozialhilfe application to
+/// Offenbach (routed to the Prosoz-like procedure), or a Wohngeld application (the micro-benchmarks' contract), from the
+/// simulators' ApplicationFactory with one ~200 KB attachment, metadata as the EfA online service builds it, all three
+/// encrypted as the sender does (RSA-OAEP-256 with the destination's 4096-bit key, A256GCM), plus the municipality's
+/// XMLDSig certificate and the hub's SET key.
 /// </summary>
 public sealed class Workload : IDisposable
 {
     public const int AttachmentBytes = 200 * 1024;
     public const long MaxXmlCharacters = 16 * 1024 * 1024;
-    public const string Ars = "064380003003";
+    public const string Ars = "064130000000";
 
-    public Workload(int seed = 7)
+    public Workload(bool wohngeld = false, int seed = 7)
     {
-        var application = ApplicationFactory.Wohngeld(Ars, "63303", "Dreieich", seed, withAttachment: true);
+        var application = wohngeld
+            ? ApplicationFactory.Wohngeld(Ars, "63065", "Offenbach am Main", seed, withAttachment: true)
+            : ApplicationFactory.Sozialhilfe(Ars, "63065", "Offenbach am Main", seed, withAttachment: true);
+        Kind = wohngeld ? $"Wohngeld (ApplicationFactory.Wohngeld, seed {seed})" : $"Sozialhilfe (ApplicationFactory.Sozialhilfe, seed {seed}), as in the end-to-end load test";
         var random = new Random(seed);
         var content = new byte[AttachmentBytes];
         random.NextBytes(content); // incompressible like a scanned PDF
@@ -44,7 +48,7 @@ public sealed class Workload : IDisposable
         DataJwe = JweEncryptor.Encrypt(Xml, DestinationKey, "dest-key-1", cty: "application/xml");
         AttachmentJwe = JweEncryptor.Encrypt(Attachment, DestinationKey, "dest-key-1", cty: "application/pdf");
 
-        SigningCertificate = SigningCertificates.CreateSelfSigned("CN=Stadt Dreieich, O=IntegrationHub Benchmark");
+        SigningCertificate = SigningCertificates.CreateSelfSigned("CN=Stadt Offenbach am Main, O=IntegrationHub Benchmark");
         SetKey = RSA.Create(4096);
         SetSigner = new SecurityEventTokenSigner(SetKey, "set-key-1", "https://hub.example");
 
@@ -56,10 +60,11 @@ public sealed class Workload : IDisposable
         };
         var parsed = XmlContractValidator.LoadAndValidate(Xml, MaxXmlCharacters);
         var verified = new[] { new VerifiedAttachment(attachment.AttachmentId, attachment.FileName, attachment.MimeType, Sha512Hex.Compute(content), content.Length) };
-        Handover = CaseHandover.Build(Guid.NewGuid(), submission, parsed, verified, "marius", "Stadt Dreieich", DateTimeOffset.UtcNow);
+        Handover = CaseHandover.Build(Guid.NewGuid(), submission, parsed, verified, wohngeld ? "marius" : "prosoz", "Stadt Offenbach am Main", DateTimeOffset.UtcNow);
     }
 
     public DemoApplication Application { get; }
+    public string Kind { get; }
     public byte[] Xml { get; }
     public byte[] Attachment { get; }
     public byte[] Metadata { get; }
