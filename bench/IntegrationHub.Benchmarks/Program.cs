@@ -5,7 +5,8 @@ using IntegrationHub.Benchmarks;
 
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
-//        report [--ceilings FILE] [--micro FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+//        replay [--count 10000] [--runs 3] [--profile embedded|servers] --out FILE
+//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "ceilings";
@@ -36,20 +37,39 @@ switch (mode)
     case "micro":
         Write(Option("--out"), Micro.Run());
         return 0;
+    case "replay":
+    {
+        var profile = Option("--profile") ?? "embedded";
+        try
+        {
+            Write(Option("--out"), await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"[replay] {profile} FAILED: {e}");
+            Write(Option("--out"), new JsonObject { ["profile"] = profile, ["error"] = $"{e.GetType().Name}: {e.Message}" });
+            return 2;
+        }
+    }
     case "report":
     {
         var ceilings = Option("--ceilings") is { } c && File.Exists(c) ? JsonNode.Parse(File.ReadAllText(c))!.AsObject() : null;
         var micro = Option("--micro") is { } m && File.Exists(m) ? JsonNode.Parse(File.ReadAllText(m))!.AsObject() : null;
         var dir = Option("--out") ?? "docs/benchmarks";
         Directory.CreateDirectory(dir);
-        var report = Report.Build(ceilings, micro);
+        // One replay result per profile (embedded, servers), keyed by its profile.
+        var replay = new JsonObject();
+        foreach (var file in (Option("--replay") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(File.Exists))
+            replay[JsonNode.Parse(File.ReadAllText(file))!["profile"]!.GetValue<string>()] = JsonNode.Parse(File.ReadAllText(file));
+        var report = Report.Build(ceilings, micro, replay.Count > 0 ? replay : null);
         File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
         File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
         Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: ceilings|micro|report (see scripts/bench.sh)");
+        Console.Error.WriteLine("usage: ceilings|micro|replay|report (see scripts/bench.sh)");
         return 64;
 }
 

@@ -11,7 +11,7 @@ public static class Report
     /// <summary>Bus messages one accepted single-target submission causes (received, accepted, delivery requested, completed).</summary>
     public const int BusMessagesPerSubmission = 4;
 
-    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro)
+    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro, JsonObject? replay = null)
     {
         var report = new JsonObject
         {
@@ -20,6 +20,7 @@ public static class Report
             ["machine"] = Machine(),
             ["ceilings"] = ceilings?.DeepClone(),
             ["micro"] = micro?.DeepClone(),
+            ["replay"] = replay?.DeepClone(),
         };
         var derived = new JsonObject();
         var cores = Environment.ProcessorCount;
@@ -140,6 +141,7 @@ public static class Report
             }
             md.AppendLine();
         }
+        if (report["replay"] is JsonObject replay) md.AppendLine(ReplayBenchmark.Markdown(replay));
         md.AppendLine("The same figures, with every run, are in `latest.json`.");
         return md.ToString();
     }

@@ -1,0 +1,498 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using IntegrationHub.Delivery;
+using IntegrationHub.Hosting;
+using IntegrationHub.Ledger;
+using IntegrationHub.Operations;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace IntegrationHub.Benchmarks;
+
+/// <summary>
+/// Issue 9: "Replay of 10,000 failed messages: under 2 minutes, memory flat". The hub runs in this process (fresh data
+/// directory, database, vhost per run); failed deliveries are seeded in the ledger as the E2E test does, then an operator
+/// retries their group and the replay is timed until every failed message is resolved, with memory sampled every 100 ms.
+/// </summary>
+public static class ReplayBenchmark
+{
+    private const string Darmstadt = "064110000000";
+    private static readonly Guid DarmstadtSozialhilfe = Guid.Parse("0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68");
+    private const string SozialhilfeLeika = "99079005000000";
+    private static readonly Operator Ops = new("ops-operator", OperatorRole.Operator);
+    private static readonly TimeSpan Sampling = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
+    private const double Mb = 1024 * 1024;
+
+    // Past this slope of the resident set over the replay's second half we no longer call memory flat (see Markdown).
+    public const double FlatRssSlopeMbPerMinute = 10;
+
+    public static async Task<JsonObject> RunAsync(int count, int runs, string profile)
+    {
+        if (profile is not ("embedded" or "servers")) throw new ArgumentException($"Unknown profile '{profile}' (embedded or servers).");
+        var servers = profile == "servers" ? BenchServers.FromEnvironment() : null;
+        // RSA-4096 keys take seconds to make: the runs of this invocation share one key folder, under one random master key.
+        var keys = Directory.CreateTempSubdirectory("integrationhub-bench-replay-keys-");
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var results = new List<RunResult>();
+        try
+        {
+            for (var run = 1; run <= runs; run++)
+            {
+                Console.Error.WriteLine($"[replay] {profile} run {run}/{runs}: {count} failed messages");
+                var result = await RunOnceAsync(count, servers, keys.FullName, masterKey);
+                Console.Error.WriteLine($"[replay]   issued {result.IssuedSeconds:F1} s, all resolved {result.ResolvedSeconds:F1} s ({count / result.ResolvedSeconds:F0} messages/s); " +
+                    $"RSS {result.Rss.Baseline:F0} → peak {result.Rss.Peak:F0} → end {result.Rss.End:F0} MB, slope of the second half {result.RssSlope:F1} MB/min; " +
+                    $"GC heap {result.Heap.Baseline:F0} → peak {result.Heap.Peak:F0} → end {result.Heap.End:F0} MB");
+                results.Add(result);
+            }
+        }
+        finally
+        {
+            try { keys.Delete(recursive: true); } catch (IOException) { }
+        }
+
+        Figure F(string unit, Func<RunResult, double> pick) => new(unit, results.Select(pick).ToList());
+        return new JsonObject
+        {
+            ["description"] = $"Replay of {count} failed deliveries (one group) by an operator's retry, on the hub hosted in the benchmark process ({profile} profile: " +
+                (servers is null ? "in-memory bus, SQLite, filesystem blobs" : "RabbitMQ, PostgreSQL, Azurite") + "), a fresh hub and database per run. " +
+                "The target adapter takes every call at once, so what is measured is the hub's replay.",
+            ["profile"] = profile,
+            ["count"] = count,
+            ["runs"] = runs,
+            ["samplingMs"] = Sampling.TotalMilliseconds,
+            ["flatThresholdMbPerMinute"] = FlatRssSlopeMbPerMinute,
+            ["issuedSeconds"] = F("s", r => r.IssuedSeconds).ToJson(),
+            ["resolvedSeconds"] = F("s", r => r.ResolvedSeconds).ToJson(),
+            ["messagesPerSecond"] = F("messages/s", r => count / r.ResolvedSeconds).ToJson(),
+            ["rssBaselineMb"] = F("MB", r => r.Rss.Baseline).ToJson(),
+            ["rssPeakMb"] = F("MB", r => r.Rss.Peak).ToJson(),
+            ["rssEndMb"] = F("MB", r => r.Rss.End).ToJson(),
+            ["rssGrowthMb"] = F("MB", r => r.Rss.Peak - r.Rss.Baseline).ToJson(),
+            ["rssHighWaterMarkMb"] = F("MB", r => r.HighWaterMark).ToJson(),
+            ["rssSlopeSecondHalfMbPerMinute"] = F("MB/min", r => r.RssSlope).ToJson(),
+            ["heapBaselineMb"] = F("MB", r => r.Heap.Baseline).ToJson(),
+            ["heapPeakMb"] = F("MB", r => r.Heap.Peak).ToJson(),
+            ["heapEndMb"] = F("MB", r => r.Heap.End).ToJson(),
+            ["heapGrowthMb"] = F("MB", r => r.Heap.Peak - r.Heap.Baseline).ToJson(),
+            ["heapSlopeSecondHalfMbPerMinute"] = F("MB/min", r => r.HeapSlope).ToJson(),
+            ["details"] = new JsonArray(results.Select(r => (JsonNode)r.Detail).ToArray()),
+        };
+    }
+
+    private sealed record Memory(double Baseline, double Peak, double End);
+
+    private sealed record RunResult(double IssuedSeconds, double ResolvedSeconds, Memory Rss, Memory Heap, double HighWaterMark, double RssSlope,
+        double HeapSlope, JsonObject Detail);
+
+    private sealed record Sample(double Seconds, double RssMb, double HeapMb);
+
+    private static async Task<RunResult> RunOnceAsync(int count, BenchServers? servers, string keyDirectory, string masterKey)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("integrationhub-bench-replay-");
+        var isolated = servers is null ? null : await servers.IsolateAsync("replay");
+        var adapter = new CountingAdapter();
+        WebApplication? app = null;
+        try
+        {
+            app = await StartHubAsync(Settings(dataDirectory.FullName, keyDirectory, masterKey, isolated?.Settings), adapter);
+            var fingerprint = "replay-" + Guid.NewGuid().ToString("N")[..8];
+            await SeedFailedDeliveriesAsync(app.Services, count, fingerprint);
+            return await ReplayAsync(app.Services, count, fingerprint, adapter);
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+            if (isolated is not null) await servers!.RemoveAsync(isolated);
+            try { dataDirectory.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static Dictionary<string, string?> Settings(string dataDirectory, string keyDirectory, string masterKey, IReadOnlyDictionary<string, string?>? servers)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Hub:DataDirectory"] = dataDirectory,
+            ["Hub:PublicBaseUrl"] = "http://127.0.0.1",
+            ["Hub:Keys:Directory"] = keyDirectory,
+            ["Hub:Keys:MasterKey"] = masterKey,
+            // An operator must exist for the console; its key is random and thrown away (the bench acts through the service).
+            ["Hub:Operations:Operators:0:Name"] = Ops.Name,
+            ["Hub:Operations:Operators:0:Role"] = "Operator",
+            ["Hub:Operations:Operators:0:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(RandomNumberGenerator.GetBytes(32))),
+            ["Hub:Targets:replay:Kind"] = CountingAdapter.KindName,
+            ["Hub:Targets:replay:BaseUrl"] = "http://127.0.0.1:9/",
+            ["Hub:Tenants:0:Ars"] = Darmstadt,
+            ["Hub:Tenants:0:Name"] = "Wissenschaftsstadt Darmstadt",
+            ["Hub:Tenants:0:Destinations:0:Id"] = DarmstadtSozialhilfe.ToString(),
+            ["Hub:Tenants:0:Destinations:0:Services:0:LeikaKey"] = SozialhilfeLeika,
+            ["Hub:Tenants:0:Destinations:0:Services:0:Name"] = "Grundsicherung / Hilfe zum Lebensunterhalt (SGB XII)",
+            ["Hub:Tenants:0:Destinations:0:Services:0:SchemaUri"] = "urn:integrationhub:xoev:sozialhilfe:1.0",
+            ["Hub:Tenants:0:Routes:0:LeikaKey"] = SozialhilfeLeika,
+            ["Hub:Tenants:0:Routes:0:Targets:0"] = "replay",
+        };
+        foreach (var (key, value) in servers ?? new Dictionary<string, string?>()) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>The hub as src/IntegrationHub.Host composes it, on 127.0.0.1 with a free port, logging warnings only.</summary>
+    private static async Task<WebApplication> StartHubAsync(Dictionary<string, string?> settings, CountingAdapter adapter)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Error);
+        builder.Services.AddIntegrationHub(builder.Configuration);
+        builder.Services.AddSingleton<ITargetAdapter>(adapter);
+        var app = builder.Build();
+        app.MapIntegrationHub();
+        await app.InitializeIntegrationHubAsync();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Failed deliveries straight into the ledger, as FailedMessageFlowTests.SeedFailedDeliveriesAsync makes them.</summary>
+    private static async Task SeedFailedDeliveriesAsync(IServiceProvider services, int count, string fingerprint)
+    {
+        var now = DateTimeOffset.UtcNow.AddMinutes(-5);
+        for (var offset = 0; offset < count; offset += 1000)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            for (var i = offset; i < Math.Min(count, offset + 1000); i++)
+            {
+                var submissionId = Guid.NewGuid();
+                var deliveryId = Guid.NewGuid();
+                db.Submissions.Add(new Submission
+                {
+                    Id = submissionId, CaseId = Guid.NewGuid(), DestinationId = DarmstadtSozialhilfe, Ars = Darmstadt,
+                    SenderClientId = "bench-replay", LeikaKey = SozialhilfeLeika, ServiceName = "Replay", Status = SubmissionStatus.Accepted,
+                    CreatedAt = now, SubmittedAt = now, DecidedAt = now, RoutedAt = now, UpdatedAt = now, ProcessingFault = "delivery: bench",
+                });
+                db.Deliveries.Add(new TargetDelivery
+                {
+                    Id = deliveryId, SubmissionId = submissionId, Ars = Darmstadt, Target = "replay", Step = fingerprint,
+                    Status = DeliveryStatus.Failed, IdempotencyKey = TargetDelivery.IdempotencyKeyFor(submissionId, "replay", fingerprint),
+                    Attempts = 1, CreatedAt = now, UpdatedAt = now,
+                });
+                var body = System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    messageId = Guid.NewGuid(),
+                    messageType = new[] { "urn:message:IntegrationHub.Contracts.Messages:DeliveryRequested" },
+                    message = new { deliveryId, submissionId, ars = Darmstadt, target = "replay" },
+                });
+                db.FailedMessages.Add(new FailedMessage
+                {
+                    Id = Guid.NewGuid(), MessageId = Guid.NewGuid(), Source = "error-queue", MessageType = "DeliveryRequested", Endpoint = "submission-delivery",
+                    Ars = Darmstadt, Target = "replay", SubmissionId = submissionId, DeliveryId = deliveryId,
+                    ExceptionType = typeof(PermanentDeliveryException).FullName!, Fingerprint = fingerprint, Body = body, Headers = "{}",
+                    FirstFailedAt = now, LastFailedAt = now, FailureCount = 1, Status = FailedMessageStatus.Unresolved, UpdatedAt = now,
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+    }
+
+    private static async Task<RunResult> ReplayAsync(IServiceProvider services, int count, string fingerprint, CountingAdapter adapter)
+    {
+        var callsBefore = adapter.Calls;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        ResetHighWaterMark();
+        var baseline = new Sample(0, ProcStatusMb("VmRSS"), GC.GetTotalMemory(false) / Mb);
+
+        var samples = new List<Sample>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        // A thread of its own: a busy thread pool must not stretch the sampling interval.
+        var sampler = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var sample = new Sample(clock.Elapsed.TotalSeconds, ProcStatusMb("VmRSS"), GC.GetTotalMemory(false) / Mb);
+                lock (samples) samples.Add(sample);
+                stop.Token.WaitHandle.WaitOne(Sampling);
+            }
+        }) { IsBackground = true, Name = "replay memory sampler" };
+        sampler.Start();
+
+        RetryBatchView batch;
+        await using (var scope = services.CreateAsyncScope())
+            batch = await scope.ServiceProvider.GetRequiredService<IFailedMessages>()
+                .RetryAsync(Ops, new FailedMessageSelection(Filter: new FailedMessageFilter(Group: fingerprint)), null, default);
+        if (batch.Total != count) throw new InvalidOperationException($"The retry selected {batch.Total} messages, not {count}.");
+
+        while (batch.Status == RetryBatchStatus.Running && clock.Elapsed < Patience)
+        {
+            await Task.Delay(100);
+            await using var scope = services.CreateAsyncScope();
+            batch = (await scope.ServiceProvider.GetRequiredService<IFailedMessages>().GetBatchAsync(Ops, batch.Id, default))!;
+        }
+        var issued = clock.Elapsed.TotalSeconds;
+        if (batch.Status != RetryBatchStatus.Completed || batch.Issued != count || batch.Skipped != 0)
+            throw new InvalidOperationException($"The retry batch ended {batch.Status} with {batch.Issued} issued, {batch.Skipped} skipped of {count} ({batch.Error}).");
+
+        var resolved = 0;
+        while (clock.Elapsed < Patience)
+        {
+            await using (var scope = services.CreateAsyncScope())
+                resolved = await scope.ServiceProvider.GetRequiredService<HubDbContext>().FailedMessages
+                    .CountAsync(f => f.Fingerprint == fingerprint && f.Status == FailedMessageStatus.Resolved);
+            if (resolved == count) break;
+            await Task.Delay(250);
+        }
+        var allResolved = clock.Elapsed.TotalSeconds;
+        await stop.CancelAsync();
+        sampler.Join();
+        var highWaterMark = ProcStatusMb("VmHWM");
+
+        if (resolved != count) throw new InvalidOperationException($"Only {resolved} of {count} failed messages were resolved after {Patience.TotalMinutes} minutes.");
+        var calls = adapter.Calls - callsBefore;
+        if (calls != count) throw new InvalidOperationException($"The target adapter was called {calls} times for {count} replayed messages: each delivery must be made exactly once.");
+        int delivered;
+        await using (var scope = services.CreateAsyncScope())
+            delivered = await scope.ServiceProvider.GetRequiredService<HubDbContext>().Deliveries
+                .CountAsync(d => d.Target == "replay" && d.Step == fingerprint && d.Status == DeliveryStatus.Delivered);
+        if (delivered != count) throw new InvalidOperationException($"{delivered} of {count} deliveries are Delivered in the ledger.");
+
+        var end = samples[^1];
+        var secondHalf = samples.Where(s => s.Seconds >= allResolved / 2).ToList();
+        var rss = new Memory(baseline.RssMb, Math.Max(baseline.RssMb, samples.Max(s => s.RssMb)), end.RssMb);
+        var heap = new Memory(baseline.HeapMb, Math.Max(baseline.HeapMb, samples.Max(s => s.HeapMb)), end.HeapMb);
+        var rssSlope = SlopePerMinute(secondHalf, s => s.RssMb);
+        var heapSlope = SlopePerMinute(secondHalf, s => s.HeapMb);
+        // One point per second (the second's highest value: peaks are what matters) keeps the JSON short.
+        var timeline = new JsonArray(samples.GroupBy(s => (int)s.Seconds).Select(g => (JsonNode)new JsonObject
+        {
+            ["s"] = g.Key, ["rssMb"] = Math.Round(g.Max(s => s.RssMb), 1), ["heapMb"] = Math.Round(g.Max(s => s.HeapMb), 1),
+        }).ToArray());
+        var detail = new JsonObject
+        {
+            ["issuedSeconds"] = Figure.Round(issued), ["resolvedSeconds"] = Figure.Round(allResolved),
+            ["batch"] = new JsonObject { ["total"] = batch.Total, ["issued"] = batch.Issued, ["skipped"] = batch.Skipped },
+            ["adapterCalls"] = calls, ["deliveredInLedger"] = delivered, ["samples"] = samples.Count,
+            ["rssMb"] = new JsonObject { ["baseline"] = Figure.Round(rss.Baseline), ["peak"] = Figure.Round(rss.Peak), ["end"] = Figure.Round(rss.End), ["highWaterMark"] = Figure.Round(highWaterMark) },
+            ["heapMb"] = new JsonObject { ["baseline"] = Figure.Round(heap.Baseline), ["peak"] = Figure.Round(heap.Peak), ["end"] = Figure.Round(heap.End) },
+            ["rssSlopeSecondHalfMbPerMinute"] = Figure.Round(rssSlope), ["heapSlopeSecondHalfMbPerMinute"] = Figure.Round(heapSlope),
+            ["timeline"] = timeline,
+        };
+        return new RunResult(issued, allResolved, rss, heap, highWaterMark, rssSlope, heapSlope, detail);
+    }
+
+    /// <summary>Least-squares slope in MB per minute: robust against the GC's saw-tooth, unlike end minus start.</summary>
+    private static double SlopePerMinute(IReadOnlyList<Sample> samples, Func<Sample, double> value)
+    {
+        if (samples.Count < 2) return 0;
+        var meanT = samples.Average(s => s.Seconds);
+        var meanV = samples.Average(value);
+        var covariance = samples.Sum(s => (s.Seconds - meanT) * (value(s) - meanV));
+        var variance = samples.Sum(s => (s.Seconds - meanT) * (s.Seconds - meanT));
+        return variance == 0 ? 0 : covariance / variance * 60;
+    }
+
+    private static double ProcStatusMb(string key)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key + ":", StringComparison.Ordinal))
+                return long.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        return double.NaN;
+    }
+
+    // "5" resets VmHWM to the current resident set (Linux 4.0+), so each run's high-water mark is its own.
+    private static void ResetHighWaterMark()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>A target that takes every call at once: what is measured is the hub's replay, not a target.</summary>
+    private sealed class CountingAdapter : ITargetAdapter
+    {
+        public const string KindName = "Replay";
+        private int _calls;
+        public string Kind => KindName;
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<DeliveryOutcome> DeliverAsync(DeliveryCall call, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult(DeliveryOutcome.Done($"replay-{call.Delivery.Id:N}"));
+        }
+    }
+
+    private static string F(JsonNode? n, string format = "F1") => n is null ? "–" : n.GetValue<double>().ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>The report's section; <paramref name="result"/> holds one replay result per profile ("embedded", "servers").</summary>
+    public static string Markdown(JsonObject result)
+    {
+        var md = new StringBuilder();
+        var any = result.Select(p => p.Value).FirstOrDefault(v => v?["count"] is not null);
+        var count = any?["count"]?.GetValue<int>() ?? 10000;
+        md.AppendLine($"## Replay of {count.ToString("N0", CultureInfo.InvariantCulture)} failed messages").AppendLine();
+        md.AppendLine($"The hub runs inside the benchmark process as src/IntegrationHub.Host composes it (fresh data directory, ledger, and on the servers profile a fresh PostgreSQL database, RabbitMQ vhost and Azurite container per run). " +
+            $"{count} failed deliveries of one group (submission, delivery and failed message each, as the E2E test seeds them) are written into the ledger untimed; then, after a full GC, " +
+            "an operator retries the group (`IFailedMessages.RetryAsync`). *Issued* is the time until the retry batch has sent every message, *all resolved* until the ledger counts every failed message Resolved (polled every 250 ms); " +
+            "the target adapter only counts calls (it must be called exactly once per message, else the run fails). Memory is sampled every 100 ms: the resident set (VmRSS) and the GC heap (`GC.GetTotalMemory(false)`); " +
+            $"*growth* is peak minus the baseline taken before the retry; *slope* is the least-squares slope over the replay's second half, where a leak would show as steady growth after the warm-up (JIT, pools, GC heap sizing) of the first half. " +
+            $"We call memory flat when the resident set's slope stays below {FlatRssSlopeMbPerMinute} MB/min (about 1 KB per message at the rates seen here, next to a hub of a few hundred MB).").AppendLine();
+        foreach (var (profile, node) in result)
+        {
+            md.AppendLine($"### Profile: {profile}").AppendLine();
+            if (node?["error"] is { } error) { md.AppendLine($"**FAILED**: {error}").AppendLine(); continue; }
+            if (node is null) continue;
+            md.AppendLine($"{node["description"]}").AppendLine();
+            md.AppendLine("| figure | median | spread: min – max (IQR) | runs |").AppendLine("|---|---:|---|---:|");
+            void Row(string name, string key)
+            {
+                var f = node[key];
+                md.AppendLine($"| {name} | {F(f?["median"])} {f?["unit"]} | {F(f?["min"])} – {F(f?["max"])} (IQR {F(f?["q1"])} – {F(f?["q3"])}) | {f?["n"]} |");
+            }
+            Row("batch issued everything", "issuedSeconds");
+            Row("**all resolved**", "resolvedSeconds");
+            Row("throughput (messages / all-resolved time)", "messagesPerSecond");
+            Row("resident set: baseline", "rssBaselineMb");
+            Row("resident set: peak", "rssPeakMb");
+            Row("resident set: end", "rssEndMb");
+            Row("**resident set: growth (peak − baseline)**", "rssGrowthMb");
+            Row("resident set: high-water mark (VmHWM, reset at the baseline)", "rssHighWaterMarkMb");
+            Row("**resident set: slope, second half**", "rssSlopeSecondHalfMbPerMinute");
+            Row("GC heap: baseline", "heapBaselineMb");
+            Row("GC heap: peak", "heapPeakMb");
+            Row("GC heap: end", "heapEndMb");
+            Row("GC heap: growth (peak − baseline)", "heapGrowthMb");
+            Row("GC heap: slope, second half", "heapSlopeSecondHalfMbPerMinute");
+            md.AppendLine();
+            md.AppendLine(Interpretation(node)).AppendLine();
+        }
+        return md.ToString();
+    }
+
+    private static string Interpretation(JsonNode node)
+    {
+        double Median(string key) => node[key]?["median"]?.GetValue<double>() ?? double.NaN;
+        double Max(string key) => node[key]?["max"]?.GetValue<double>() ?? double.NaN;
+        var resolved = Median("resolvedSeconds");
+        var worst = Max("resolvedSeconds");
+        var slope = Max("rssSlopeSecondHalfMbPerMinute");
+        var time = worst < 120
+            ? $"Time: met; every run resolved all messages within {F(node["resolvedSeconds"]?["max"])} s (median {F(node["resolvedSeconds"]?["median"])} s) against the target of 2 minutes."
+            : resolved < 120
+                ? $"Time: met in the median ({F(node["resolvedSeconds"]?["median"])} s) but not in every run (slowest {F(node["resolvedSeconds"]?["max"])} s) against the target of 2 minutes."
+                : $"Time: **missed**; the median run needed {F(node["resolvedSeconds"]?["median"])} s against the target of 2 minutes.";
+        var issuedShare = Median("issuedSeconds") / resolved;
+        var where = $" The batch issued its messages in {F(node["issuedSeconds"]?["median"])} s ({100 * issuedShare:F0} % of the time); the rest is the hub delivering them and its retry worker resolving them (it checks the ledger every second, 500 at a time).";
+        var memory = Math.Abs(slope) < FlatRssSlopeMbPerMinute
+            ? $" Memory: flat; the resident set grew by {F(node["rssGrowthMb"]?["median"])} MB at its peak (GC heap {F(node["heapGrowthMb"]?["median"])} MB) and its slope over the second half was at most {F(node["rssSlopeSecondHalfMbPerMinute"]?["max"])} MB/min in any run (threshold {FlatRssSlopeMbPerMinute} MB/min): the replay works in pages and holds no per-message state."
+            : $" Memory: **not flat**; the resident set still grew by up to {F(node["rssSlopeSecondHalfMbPerMinute"]?["max"])} MB/min over the second half (threshold {FlatRssSlopeMbPerMinute} MB/min; growth at the peak {F(node["rssGrowthMb"]?["median"])} MB, GC heap {F(node["heapGrowthMb"]?["median"])} MB).";
+        return time + where + memory;
+    }
+}
+
+/// <summary>
+/// The test servers (RabbitMQ, PostgreSQL, Azurite) of scripts/test-servers.sh, found through HUB_TEST_* variables;
+/// each run gets its own database, vhost and container (as tests/IntegrationHub.EndToEndTests/Support/TestServers.cs does).
+/// </summary>
+public sealed class BenchServers
+{
+    private const string AzuriteAccount = "devstoreaccount1";
+    // Azurite's published, well-known development key (a constant of the emulator, not a secret).
+    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly string _rabbitMq, _management, _postgres, _azurite;
+
+    private BenchServers(string rabbitMq, string management, string postgres, string azurite) =>
+        (_rabbitMq, _management, _postgres, _azurite) = (rabbitMq, management, postgres, azurite);
+
+    public static BenchServers FromEnvironment()
+    {
+        var missing = new[] { "HUB_TEST_RABBITMQ", "HUB_TEST_RABBITMQ_MANAGEMENT", "HUB_TEST_POSTGRES", "HUB_TEST_AZURITE" }
+            .Where(v => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"The servers profile needs {string.Join(", ", missing)}: start the servers with " +
+                "scripts/test-servers.sh start /tmp/srv-bench && source /tmp/srv-bench/env (and scripts/test-servers.sh stop /tmp/srv-bench afterwards).");
+        return new BenchServers(Environment.GetEnvironmentVariable("HUB_TEST_RABBITMQ")!, Environment.GetEnvironmentVariable("HUB_TEST_RABBITMQ_MANAGEMENT")!,
+            Environment.GetEnvironmentVariable("HUB_TEST_POSTGRES")!, Environment.GetEnvironmentVariable("HUB_TEST_AZURITE")!);
+    }
+
+    public sealed record Isolated(string Database, string VirtualHost, IReadOnlyDictionary<string, string?> Settings);
+
+    /// <summary>A fresh database, vhost and blob container; the hub settings that use them.</summary>
+    public async Task<Isolated> IsolateAsync(string prefix)
+    {
+        var database = Shorten($"bench_{prefix}_{Guid.NewGuid():N}");
+        await using (var connection = new NpgsqlConnection(_postgres))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        var vhost = $"bench-{prefix}-{Guid.NewGuid():N}";
+        using (var management = Management())
+        {
+            (await management.PutAsync($"api/vhosts/{vhost}", Json("{}"))).EnsureSuccessStatusCode();
+            (await management.PutAsync($"api/permissions/{vhost}/guest", Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+        }
+        return new Isolated(database, vhost, new Dictionary<string, string?>
+        {
+            ["Hub:Transport"] = "RabbitMq",
+            ["ConnectionStrings:RabbitMq"] = new Uri(new Uri(_rabbitMq), vhost).ToString(),
+            ["Hub:Ledger:Provider"] = "Postgres",
+            ["ConnectionStrings:Ledger"] = new NpgsqlConnectionStringBuilder(_postgres) { Database = database, MaxPoolSize = 40 }.ConnectionString,
+            ["Hub:BlobStore:Provider"] = "AzureBlob",
+            ["Hub:BlobStore:AzureBlob:ServiceUri"] = _azurite,
+            ["Hub:BlobStore:AzureBlob:AccountName"] = AzuriteAccount,
+            ["Hub:BlobStore:AzureBlob:AccountKey"] = AzuriteKey,
+            ["Hub:BlobStore:AzureBlob:Container"] = Shorten($"bench-{prefix}-{Guid.NewGuid():N}"),
+        });
+    }
+
+    /// <summary>Drops the run's database and vhost (the Azurite container is left to the throw-away emulator, as the tests do).</summary>
+    public async Task RemoveAsync(Isolated isolated)
+    {
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(_postgres);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{isolated.Database}\" WITH (FORCE)", connection);
+            await command.ExecuteNonQueryAsync();
+            using var management = Management();
+            await management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(isolated.VirtualHost)}");
+        }
+        catch (Exception e) when (e is NpgsqlException or HttpRequestException)
+        {
+            Console.Error.WriteLine($"[replay] cleaning up {isolated.Database} / {isolated.VirtualHost} failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private HttpClient Management()
+    {
+        var client = new HttpClient { BaseAddress = new Uri(_management) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
+        return client;
+    }
+
+    // Database and container names: lower case, at most 40 characters.
+    private static string Shorten(string name) => name[..Math.Min(40, name.Length)].ToLowerInvariant();
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
