@@ -5,7 +5,7 @@ using IntegrationHub.Benchmarks;
 
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
-//        replay [--count 10000] [--runs 3] [--profile embedded|servers] --out FILE
+//        replay [--count 10000] [--runs 3] [--warmup 1000] [--profile embedded|servers] --out FILE
 //        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -42,7 +42,7 @@ switch (mode)
         var profile = Option("--profile") ?? "embedded";
         try
         {
-            Write(Option("--out"), await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile));
+            Write(Option("--out"), await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile, Int("--warmup", 1000)));
             return 0;
         }
         catch (Exception e)
