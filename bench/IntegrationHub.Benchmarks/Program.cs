@@ -42,7 +42,9 @@ switch (mode)
         var profile = Option("--profile") ?? "embedded";
         try
         {
-            Write(Option("--out"), await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile, Int("--warmup", 1000)));
+            Write(Option("--out"), args.Contains("--child") // one run, in a process of its own (started by the replay mode)
+                ? await ReplayBenchmark.RunChildAsync(Int("--count", 10000), Int("--warmup", 1000), profile, Option("--keys")!)
+                : await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile, Int("--warmup", 1000)));
             return 0;
         }
         catch (Exception e)

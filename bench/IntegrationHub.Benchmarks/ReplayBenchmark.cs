@@ -38,26 +38,27 @@ public static class ReplayBenchmark
     // 2 KB per message is 20 MB per further 10,000 messages, a tenth of the ~200 MB the idle hub takes (see Markdown).
     public const double FlatKbPerMessage = 2;
 
+    private const string MasterKeyVariable = "INTEGRATIONHUB_BENCH_MASTER_KEY";
+
+    /// <summary>
+    /// The measured runs, each in a process of its own: memory a previous hub left behind (native heaps are seldom given
+    /// back to the OS) would otherwise sit in the next run's baseline and hide its growth.
+    /// </summary>
     public static async Task<JsonObject> RunAsync(int count, int runs, string profile, int warmup)
     {
         if (profile is not ("embedded" or "servers")) throw new ArgumentException($"Unknown profile '{profile}' (embedded or servers).");
         var servers = profile == "servers" ? BenchServers.FromEnvironment() : null;
-        // RSA-4096 keys take seconds to make: the runs of this invocation share one key folder, under one random master key.
+        // RSA-4096 keys take seconds to make: the runs of this invocation share one key folder, under one random master key
+        // (handed to the run processes in their environment, never on a command line or in a file).
         var keys = Directory.CreateTempSubdirectory("integrationhub-bench-replay-keys-");
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var results = new List<RunResult>();
         try
         {
-            // The first hub of a process pays for JIT compilation, connection set-up and the like; a replaying hub has long been warm.
-            if (warmup > 0)
-            {
-                Console.Error.WriteLine($"[replay] {profile} warm-up: {warmup} failed messages (not counted)");
-                await RunOnceAsync(warmup, servers, keys.FullName, masterKey);
-            }
             for (var run = 1; run <= runs; run++)
             {
-                Console.Error.WriteLine($"[replay] {profile} run {run}/{runs}: {count} failed messages");
-                var result = await RunOnceAsync(count, servers, keys.FullName, masterKey);
+                Console.Error.WriteLine($"[replay] {profile} run {run}/{runs}: {count} failed messages, in a process of its own after a warm-up of {warmup}");
+                var result = RunResult.From(await RunInChildProcessAsync(count, warmup, profile, keys.FullName, masterKey));
                 Console.Error.WriteLine($"[replay]   issued {result.IssuedSeconds:F1} s, all resolved {result.ResolvedSeconds:F1} s ({count / result.ResolvedSeconds:F0} messages/s); " +
                     $"RSS {result.Rss.Baseline:F0} → peak {result.Rss.Peak:F0} → end {result.Rss.End:F0} MB, slope of the second half {result.RssSlope:F1} MB/min = {KbPerMessage(result, count):F2} KB/message; " +
                     $"GC heap {result.Heap.Baseline:F0} → peak {result.Heap.Peak:F0} → end {result.Heap.End:F0} MB");
@@ -72,8 +73,8 @@ public static class ReplayBenchmark
         Figure F(string unit, Func<RunResult, double> pick) => new(unit, results.Select(pick).ToList());
         return new JsonObject
         {
-            ["description"] = $"Replay of {count} failed deliveries (one group) by an operator's retry, on the hub hosted in the benchmark process ({profile} profile: " +
-                (servers is null ? "in-memory bus, SQLite, filesystem blobs" : "RabbitMQ, PostgreSQL, Azurite") + "), a fresh hub and database per run. " +
+            ["description"] = $"Replay of {count} failed deliveries (one group) by an operator's retry, on the hub hosted in a benchmark process ({profile} profile: " +
+                (servers is null ? "in-memory bus, SQLite, filesystem blobs" : "RabbitMQ, PostgreSQL, Azurite") + "), a fresh process, hub and database per run. " +
                 "The target adapter takes every call at once, so what is measured is the hub's replay.",
             ["profile"] = profile,
             ["count"] = count,
@@ -106,7 +107,45 @@ public static class ReplayBenchmark
     private sealed record Memory(double Baseline, double Peak, double End);
 
     private sealed record RunResult(double IssuedSeconds, double ResolvedSeconds, Memory Rss, Memory Heap, double HighWaterMark, double RssSlope,
-        double HeapSlope, JsonObject Detail);
+        double HeapSlope, JsonObject Detail)
+    {
+        /// <summary>A run's figures from the detail its process wrote.</summary>
+        public static RunResult From(JsonObject d)
+        {
+            double V(string key, string? inner = null) => (inner is null ? d[key] : d[key]![inner])!.GetValue<double>();
+            return new RunResult(V("issuedSeconds"), V("resolvedSeconds"), new Memory(V("rssMb", "baseline"), V("rssMb", "peak"), V("rssMb", "end")),
+                new Memory(V("heapMb", "baseline"), V("heapMb", "peak"), V("heapMb", "end")), V("rssMb", "highWaterMark"),
+                V("rssSlopeSecondHalfMbPerMinute"), V("heapSlopeSecondHalfMbPerMinute"), d);
+        }
+    }
+
+    /// <summary>This program again, as "replay --child": one warm-up replay and one measured replay, each on a fresh hub.</summary>
+    private static async Task<JsonObject> RunInChildProcessAsync(int count, int warmup, string profile, string keyDirectory, string masterKey)
+    {
+        var output = Path.Combine(keyDirectory, $"run-{Guid.NewGuid():N}.json");
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") start.ArgumentList.Add(typeof(ReplayBenchmark).Assembly.Location);
+        foreach (var arg in new[] { "replay", "--child", "--count", $"{count}", "--warmup", $"{warmup}", "--profile", profile, "--keys", keyDirectory, "--out", output })
+            start.ArgumentList.Add(arg);
+        start.Environment[MasterKeyVariable] = masterKey;
+        using var child = Process.Start(start)!;
+        await child.WaitForExitAsync();
+        var result = File.Exists(output) ? JsonNode.Parse(await File.ReadAllTextAsync(output))!.AsObject() : null;
+        File.Delete(output);
+        if (child.ExitCode != 0 || result is null || result["error"] is not null)
+            throw new InvalidOperationException($"The run's process ended with exit code {child.ExitCode}: {result?["error"]?.GetValue<string>() ?? "no result"}");
+        return result;
+    }
+
+    /// <summary>Inside a run's process: the warm-up (the first hub of a process pays for JIT compilation, connection set-up and the like), then the measured replay.</summary>
+    public static async Task<JsonObject> RunChildAsync(int count, int warmup, string profile, string keyDirectory)
+    {
+        var servers = profile == "servers" ? BenchServers.FromEnvironment() : null;
+        var masterKey = Environment.GetEnvironmentVariable(MasterKeyVariable) is { Length: > 0 } key ? key
+            : throw new InvalidOperationException($"{MasterKeyVariable} is not set: the replay's run processes are started by the replay mode itself.");
+        if (warmup > 0) await RunOnceAsync(warmup, servers, keyDirectory, masterKey);
+        return (await RunOnceAsync(count, servers, keyDirectory, masterKey)).Detail;
+    }
 
     // The resident set split as /proc/self/status does: anonymous (heaps: GC, native, SQLite's page cache) and file-backed (mapped files).
     private sealed record Sample(double Seconds, double RssMb, double AnonMb, double FileMb, double HeapMb)
@@ -377,8 +416,8 @@ public static class ReplayBenchmark
         var any = result.Select(p => p.Value).FirstOrDefault(v => v?["count"] is not null);
         var count = any?["count"]?.GetValue<int>() ?? 10000;
         md.AppendLine($"## Replay of {count.ToString("N0", CultureInfo.InvariantCulture)} failed messages").AppendLine();
-        md.AppendLine($"The hub runs inside the benchmark process as src/IntegrationHub.Host composes it (fresh data directory, ledger, and on the servers profile a fresh PostgreSQL database, RabbitMQ vhost and Azurite container per run; " +
-            $"before the measured runs, one untimed warm-up replay of {any?["warmupCount"] ?? 0} messages on a hub of its own pays for JIT compilation, as a long-running hub has). " +
+        md.AppendLine($"Each run is a process of its own, hosting the hub in-process as src/IntegrationHub.Host composes it, with a fresh data directory and ledger (on the servers profile a fresh PostgreSQL database, RabbitMQ vhost and Azurite container); " +
+            $"in it an untimed warm-up replay of {any?["warmupCount"] ?? 0} messages on a hub of its own first pays for JIT compilation, as a long-running hub has, and the baseline of memory is that warm process's. " +
             $"{count} failed deliveries of one group (submission, delivery and failed message each, as the E2E test seeds them) are written into the ledger untimed; then, after a full GC, " +
             "an operator retries the group (`IFailedMessages.RetryAsync`). *Issued* is the time until the retry batch has sent every message, *all resolved* until the ledger counts every failed message Resolved (polled every 250 ms); " +
             "the target adapter only counts calls (it must be called exactly once per message, else the run fails). Memory is sampled every 100 ms: the resident set (VmRSS) and the GC heap (`GC.GetTotalMemory(false)`); " +
