@@ -91,6 +91,7 @@ public static class ReplayBenchmark
             ["rssEndMb"] = F("MB", r => r.Rss.End).ToJson(),
             ["rssGrowthMb"] = F("MB", r => r.Rss.Peak - r.Rss.Baseline).ToJson(),
             ["rssHighWaterMarkMb"] = F("MB", r => r.HighWaterMark).ToJson(),
+            ["rssGrowthInFirstHalfPercent"] = F("%", r => 100 * r.Detail["rssGrowthInFirstHalf"]!.GetValue<double>()).ToJson(),
             ["rssSlopeSecondHalfMbPerMinute"] = F("MB/min", r => r.RssSlope).ToJson(),
             ["rssSlopeSecondHalfKbPerMessage"] = F("KB/message", r => KbPerMessage(r, count)).ToJson(),
             ["heapBaselineMb"] = F("MB", r => r.Heap.Baseline).ToJson(),
@@ -343,6 +344,9 @@ public static class ReplayBenchmark
         var rssSlope = SlopePerMinute(secondHalf, s => s.RssMb);
         var heapSlope = SlopePerMinute(secondHalf, s => s.HeapMb);
         var anonSlope = SlopePerMinute(secondHalf, s => s.AnonMb);
+        // How much of the rise to the peak came in the first half: a warm-up rises early, a leak keeps rising.
+        var firstHalfPeak = samples.Where(s => s.Seconds < allResolved / 2).Select(s => s.RssMb).DefaultIfEmpty(baseline.RssMb).Max();
+        var firstHalfShare = rss.Peak > rss.Baseline ? Math.Clamp((firstHalfPeak - rss.Baseline) / (rss.Peak - rss.Baseline), 0, 1) : 1;
         // One point per second (the second's highest value: peaks are what matters) keeps the JSON short.
         var timeline = new JsonArray(samples.GroupBy(s => (int)s.Seconds).Select(g => (JsonNode)new JsonObject
         {
@@ -356,6 +360,7 @@ public static class ReplayBenchmark
             ["adapterCalls"] = calls, ["deliveredInLedger"] = delivered, ["samples"] = samples.Count,
             ["rssMb"] = new JsonObject { ["baseline"] = Figure.Round(rss.Baseline), ["peak"] = Figure.Round(rss.Peak), ["end"] = Figure.Round(rss.End), ["highWaterMark"] = Figure.Round(highWaterMark) },
             ["heapMb"] = new JsonObject { ["baseline"] = Figure.Round(heap.Baseline), ["peak"] = Figure.Round(heap.Peak), ["end"] = Figure.Round(heap.End) },
+            ["rssGrowthInFirstHalf"] = Figure.Round(firstHalfShare),
             ["rssSlopeSecondHalfMbPerMinute"] = Figure.Round(rssSlope), ["anonSlopeSecondHalfMbPerMinute"] = Figure.Round(anonSlope),
             ["fileMb"] = new JsonObject { ["baseline"] = Figure.Round(baseline.FileMb), ["end"] = Figure.Round(end.FileMb) },
             ["heapSlopeSecondHalfMbPerMinute"] = Figure.Round(heapSlope),
@@ -453,6 +458,7 @@ public static class ReplayBenchmark
             Row("resident set: end", "rssEndMb");
             Row("**resident set: growth (peak − baseline)**", "rssGrowthMb");
             Row("resident set: high-water mark (VmHWM, reset at the baseline)", "rssHighWaterMarkMb");
+            Row("resident set: share of the growth reached in the first half", "rssGrowthInFirstHalfPercent");
             Row("resident set: slope, second half", "rssSlopeSecondHalfMbPerMinute");
             Row("**resident set: slope, second half, per message**", "rssSlopeSecondHalfKbPerMessage");
             Row("GC heap: baseline", "heapBaselineMb");
@@ -486,7 +492,7 @@ public static class ReplayBenchmark
                 ? "So the time goes into delivering (the consumer's ledger work per delivery: claim, reload, record, several round trips each, 16 at a time), not into a poll interval or page size."
                 : "That lag is a large share of the time: resolution, not delivery, is what to look at.");
         var memory = slope < FlatKbPerMessage
-            ? $" Memory: flat; the resident set rose by {F(node["rssGrowthMb"]?["median"])} MB to its peak (GC heap {F(node["heapGrowthMb"]?["median"])} MB), most of it in the first seconds (pools, JIT, the GC sizing its heap), " +
+            ? $" Memory: flat; the resident set rose by {F(node["rssGrowthMb"]?["median"])} MB to its peak (GC heap {F(node["heapGrowthMb"]?["median"])} MB), {F(node["rssGrowthInFirstHalfPercent"]?["median"], "F0")} % of that in the first half (pools, buffers, the GC sizing its heap), " +
               $"and over the second half it grew by at most {F(node["rssSlopeSecondHalfKbPerMessage"]?["max"], "F2")} KB per message ({F(node["rssSlopeSecondHalfMbPerMinute"]?["max"])} MB/min) in any run, under the {FlatKbPerMessage} KB threshold: the replay works in pages and keeps no per-message state."
             : $" Memory: **not flat**; over the second half the resident set still grew by up to {F(node["rssSlopeSecondHalfKbPerMessage"]?["max"], "F2")} KB per message ({F(node["rssSlopeSecondHalfMbPerMinute"]?["max"])} MB/min; threshold {FlatKbPerMessage} KB per message; " +
               $"growth to the peak {F(node["rssGrowthMb"]?["median"])} MB, GC heap {F(node["heapGrowthMb"]?["median"])} MB). The anonymous/file-backed split of the timeline in `latest.json` shows where.";
