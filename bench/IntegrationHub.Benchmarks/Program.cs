@@ -5,8 +5,9 @@ using IntegrationHub.Benchmarks;
 
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
-//        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 16] [--attachment-kb 200] [--warmup 40] [--logs DIR] --out FILE
-//        report [--ceilings FILE] [--micro FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+//        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 16] [--attachment-kb 200] [--warmup 400] [--logs DIR] [--no-profile] --out FILE
+//        replay [--count 10000] [--runs 3] [--warmup 1000] [--profile embedded|servers] --out FILE
+//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "ceilings";
@@ -44,10 +45,28 @@ switch (mode)
             Profiles: (Option("--profiles") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Runs: Int("--runs", 3), Rate: double.Parse(Option("--rate") ?? "25", CultureInfo.InvariantCulture), RateSeconds: Int("--rate-seconds", 20),
             FullSpeedCount: Int("--count", 400), Concurrency: Int("--concurrency", 16), AttachmentBytes: Int("--attachment-kb", 200) * 1024,
-            Warmup: Int("--warmup", 40), LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"));
+            Warmup: Int("--warmup", 400), LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"),
+            Profile: !args.Contains("--no-profile"));
         var result = await IntegrationHub.Benchmarks.EndToEnd.EndToEndBenchmark.RunAsync(options);
         Write(Option("--out"), result);
         return result["profiles"]!.AsObject().Any(p => p.Value?["error"] is not null) ? 2 : 0;
+    }
+    case "replay":
+    {
+        var profile = Option("--profile") ?? "embedded";
+        try
+        {
+            Write(Option("--out"), args.Contains("--child") // one run, in a process of its own (started by the replay mode)
+                ? await ReplayBenchmark.RunChildAsync(Int("--count", 10000), Int("--warmup", 1000), profile, Option("--keys")!)
+                : await ReplayBenchmark.RunAsync(Int("--count", 10000), Int("--runs", 3), profile, Int("--warmup", 1000)));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"[replay] {profile} FAILED: {e}");
+            Write(Option("--out"), new JsonObject { ["profile"] = profile, ["error"] = $"{e.GetType().Name}: {e.Message}" });
+            return 2;
+        }
     }
     case "report":
     {
@@ -55,14 +74,19 @@ switch (mode)
         var micro = Option("--micro") is { } m && File.Exists(m) ? JsonNode.Parse(File.ReadAllText(m))!.AsObject() : null;
         var dir = Option("--out") ?? "docs/benchmarks";
         Directory.CreateDirectory(dir);
-        var report = Report.Build(ceilings, micro);
+        // One replay result per profile (embedded, servers), keyed by its profile.
+        var replay = new JsonObject();
+        foreach (var file in (Option("--replay") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(File.Exists))
+            replay[JsonNode.Parse(File.ReadAllText(file))!["profile"]!.GetValue<string>()] = JsonNode.Parse(File.ReadAllText(file));
+        var e2e = Option("--e2e") is { } e && File.Exists(e) ? JsonNode.Parse(File.ReadAllText(e))!.AsObject() : null;
+        var report = Report.Build(ceilings, micro, replay.Count > 0 ? replay : null, e2e);
         File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
         File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
         Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: ceilings|micro|report (see scripts/bench.sh)");
+        Console.Error.WriteLine("usage: ceilings|micro|replay|report (see scripts/bench.sh)");
         return 64;
 }
 

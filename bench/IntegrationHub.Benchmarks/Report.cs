@@ -11,7 +11,7 @@ public static class Report
     /// <summary>Bus messages one accepted single-target submission causes (received, accepted, delivery requested, completed).</summary>
     public const int BusMessagesPerSubmission = 4;
 
-    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro)
+    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro, JsonObject? replay = null, JsonObject? e2e = null)
     {
         var report = new JsonObject
         {
@@ -20,6 +20,8 @@ public static class Report
             ["machine"] = Machine(),
             ["ceilings"] = ceilings?.DeepClone(),
             ["micro"] = micro?.DeepClone(),
+            ["replay"] = replay?.DeepClone(),
+            ["endToEnd"] = e2e?.DeepClone(),
         };
         var derived = new JsonObject();
         var cores = Environment.ProcessorCount;
@@ -30,11 +32,17 @@ public static class Report
         }
         if (ceilings?["rabbitmq"]?["messagesPerSecond"]?["median"] is { } rate)
         {
-            derived["brokerCeilingSubmissionsPerSecond"] = Figure.Round(rate.GetValue<double>() / BusMessagesPerSubmission);
-            derived["brokerCeilingNote"] = $"median messages/s / {BusMessagesPerSubmission} bus messages per single-target submission (SubmissionReceived, SubmissionAccepted, DeliveryRequested, DeliveryCompleted).";
+            // Messages per submission as the load test counted them at the broker, else the four of the single-target path.
+            var measured = e2e?["profiles"]?["servers"]?["fullSpeed"]?["brokerMessagesPerSubmission"]?["median"]?.GetValue<double>();
+            var perSubmission = measured ?? BusMessagesPerSubmission;
+            derived["brokerCeilingSubmissionsPerSecond"] = Figure.Round(rate.GetValue<double>() / perSubmission);
+            derived["brokerCeilingNote"] = measured is not null
+                ? $"median messages/s / {perSubmission:F1} messages the hub published per submission in the load test (received, accepted, a delivery request per target step: procedure, DMS filing, two postbox steps, and their completions)."
+                : $"median messages/s / {BusMessagesPerSubmission} bus messages per single-target submission (SubmissionReceived, SubmissionAccepted, DeliveryRequested, DeliveryCompleted).";
         }
         report["derived"] = derived;
-        report["ratios"] = new JsonObject { ["status"] = "pending: the end-to-end load test (next step of issue 9) divides its submissions/s by these ceilings." };
+        if (e2e is not null) report["ratios"] = EndToEnd.EndToEndReport.Ratios(e2e, ceilings);
+        report["targets"] = Targets.Evaluate(report);
         return report;
     }
 
@@ -72,7 +80,8 @@ public static class Report
         var md = new StringBuilder();
         var machine = report["machine"]!;
         md.AppendLine("# IntegrationHub benchmarks (issue 9): latest report").AppendLine();
-        md.AppendLine($"Generated {report["generatedAt"]} by `scripts/bench.sh`. Ceilings and micro-benchmarks only; the end-to-end load test and its ratios are the next step of issue 9.").AppendLine();
+        md.AppendLine($"Generated {report["generatedAt"]} by `scripts/bench.sh`. Absolute figures drift between machines; the ratios to the ceilings measured in the same run do not.").AppendLine();
+        md.AppendLine(Targets.Markdown(report["targets"]!.AsArray()));
         md.AppendLine("## Machine").AppendLine();
         md.AppendLine($"- cores: {machine["cores"]} ({machine["cpu"]})");
         md.AppendLine($"- memory: {machine["memTotal"]} total, {machine["memAvailable"]} available at the start of the report");
@@ -122,8 +131,9 @@ public static class Report
             md.AppendLine("## What the ceilings allow").AppendLine();
             if (derived["cpuCeilingSubmissionsPerSecondAllCores"] is { } c) md.AppendLine($"- CPU: at most **{F(c)} submissions/s** ({derived["cpuCeilingNote"]})");
             if (derived["brokerCeilingSubmissionsPerSecond"] is { } b) md.AppendLine($"- Broker: at most **{F(b)} submissions/s** ({derived["brokerCeilingNote"]})");
-            md.AppendLine("- Ratios of the hub's end-to-end throughput to these ceilings: pending (next step of issue 9).").AppendLine();
+            md.AppendLine();
         }
+        if (report["endToEnd"] is JsonObject e2e) md.AppendLine(EndToEnd.EndToEndReport.Markdown(e2e, report["ratios"] as JsonObject));
 
         md.AppendLine("## Micro-benchmarks (BenchmarkDotNet)").AppendLine();
         var micro = report["micro"];
@@ -140,6 +150,7 @@ public static class Report
             }
             md.AppendLine();
         }
+        if (report["replay"] is JsonObject replay) md.AppendLine(ReplayBenchmark.Markdown(replay));
         md.AppendLine("The same figures, with every run, are in `latest.json`.");
         return md.ToString();
     }

@@ -47,9 +47,12 @@ public sealed class LoadDriver : IDisposable
     private readonly ConcurrentDictionary<Guid, long> _delivered = new();
     private readonly int _attachmentBytes;
 
-    public LoadDriver(HubProcess hub, SimulatorServer simulators, int attachmentBytes)
+    private readonly BenchServers? _servers;
+
+    public LoadDriver(HubProcess hub, SimulatorServer simulators, BenchServers? servers, int attachmentBytes)
     {
         _hub = hub;
+        _servers = servers;
         _simulators = simulators;
         _attachmentBytes = attachmentBytes;
         _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
@@ -111,9 +114,9 @@ public sealed class LoadDriver : IDisposable
     {
         var samples = new Sample?[applications.Count];
         var ids = new Guid?[applications.Count];
-        var vhost = BenchServers.VirtualHost(_hub.Settings);
+        var vhost = _servers is null ? null : BenchServers.VirtualHostOf(_hub.Settings);
         var servers = vhost is null ? null : BenchServers.Processes();
-        var published = vhost is null ? 0 : await BenchServers.PublishedAsync(vhost);
+        var published = vhost is null ? 0 : await _servers!.PublishedAsync(vhost);
         var serverCpu = servers?.ToDictionary(s => s.Key, s => CpuOf(s.Value));
         var hubCpu = _hub.CpuTime;
         var driverCpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -151,7 +154,7 @@ public sealed class LoadDriver : IDisposable
             name, final, Sample.Ms(started, lastDelivered) / 1000,
             _hub.CpuTime - hubCpu, Process.GetCurrentProcess().TotalProcessorTime - driverCpu,
             serverCpu?.ToDictionary(s => s.Key, s => CpuOf(servers![s.Key]) - s.Value) ?? [],
-            vhost is null ? 0 : await BenchServers.PublishedAsync(vhost) - published);
+            vhost is null ? 0 : await _servers!.PublishedAsync(vhost) - published);
     }
 
     private static TimeSpan CpuOf(IReadOnlyList<int> pids) =>

@@ -47,11 +47,12 @@ public sealed class HubProcess : IAsyncDisposable
     /// <summary>
     /// Starts the hub from <paramref name="hostDll"/>. <paramref name="keyDirectory"/> is shared across hub processes of a
     /// bench run (RSA-4096 keys take seconds to make) with the same <paramref name="masterKey"/>; <paramref name="extra"/>
-    /// are the profile's settings (servers) and overrides, applied last.
+    /// are the profile's settings (servers) and overrides, applied last; <paramref name="environment"/> are runtime variables
+    /// (e.g. <see cref="CpuProfile.ProcessEnvironment"/>).
     /// </summary>
     public static async Task<HubProcess> StartAsync(
         string hostDll, SimulatorServer simulators, string keyDirectory, string masterKey,
-        IReadOnlyDictionary<string, string?> extra, string logDirectory, CancellationToken ct = default)
+        IReadOnlyDictionary<string, string?> extra, string logDirectory, IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
     {
         if (!File.Exists(hostDll)) throw new FileNotFoundException($"The hub's host is not built at {hostDll} (scripts/bench.sh builds it).", hostDll);
         var port = FreePort();
@@ -102,6 +103,7 @@ public sealed class HubProcess : IAsyncDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
