@@ -1,36 +1,68 @@
 #!/usr/bin/env bash
 # Benchmarks of issue 9 (bench/IntegrationHub.Benchmarks, not part of IntegrationHub.sln):
-#   scripts/bench.sh [ceilings|micro|replay|all]   (default: all)
-# Builds in Release, runs the chosen parts and writes docs/benchmarks/latest.md and docs/benchmarks/latest.json.
-# The RabbitMQ ceiling needs HUB_TEST_RABBITMQ (amqp URI); without it, or when the broker fails, that ceiling is
-# reported as FAILED with its reason and the script exits 2 after writing the report. To get a broker:
-#   scripts/test-servers.sh start /tmp/srv-bench && source /tmp/srv-bench/env   (scripts/test-servers.sh stop /tmp/srv-bench)
-# The replay of 10,000 failed messages runs on the embedded profile, and on the servers profile when HUB_TEST_RABBITMQ is set.
-# Extra arguments go to the ceilings mode: --runs R --iterations N --warmup W --targets T --sets S --messages M --window W --classic
+#   scripts/bench.sh [all|ceilings|micro|e2e|replay] [--quick]   (default: all)
+# Builds the benchmarks and the hub's host in Release, runs the chosen parts and writes docs/benchmarks/latest.md and
+# docs/benchmarks/latest.json (only the parts of this run: the ratios compare figures measured in the same run).
+# RabbitMQ, PostgreSQL and Azurite: taken from HUB_TEST_* when set, else started here with scripts/test-servers.sh (in a
+# folder of this run, installed from apt/npm when absent) and stopped at the end. The servers profile, ceiling (b) and
+# the servers replay need them; a part that fails is reported as FAILED with its reason, and the script exits 2.
+# --quick: small counts and one run per part, to try the harness (the figures are not for the report).
+# The CPU profile of the end-to-end section needs Linux perf (apt-get install linux-perf); without it that table is left out.
 set -euo pipefail
-what=${1:-all}
-[[ $# -gt 0 ]] && shift
-case "$what" in ceilings|micro|replay|all) ;; *) echo "usage: $0 [ceilings|micro|replay|all] [ceilings options]" >&2; exit 64 ;; esac
+what=all
+quick=false
+for arg in "$@"; do
+  case "$arg" in
+    all|ceilings|micro|e2e|replay) what=$arg ;;
+    --quick) quick=true ;;
+    *) echo "usage: $0 [all|ceilings|micro|e2e|replay] [--quick]" >&2; exit 64 ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
-project="$root/bench/IntegrationHub.Benchmarks/IntegrationHub.Benchmarks.csproj"
 out=$(mktemp -d "${TMPDIR:-/tmp}/integrationhub-bench.XXXXXX")
-trap 'rm -rf "$out"' EXIT
+servers=""
+cleanup() {
+  [[ -n $servers ]] && "$root/scripts/test-servers.sh" stop "$servers" || true
+  rm -rf "$out"
+}
+trap cleanup EXIT
+part() { [[ $what == all || $what == "$1" ]]; }
 
 echo "[bench] building (Release)"
-dotnet build "$project" -c Release --nologo -v quiet -o "$out/bin" >/dev/null
+dotnet build "$root/bench/IntegrationHub.Benchmarks/IntegrationHub.Benchmarks.csproj" -c Release --nologo -v quiet -o "$out/bin" >/dev/null
+dotnet build "$root/src/IntegrationHub.Host/IntegrationHub.Host.csproj" -c Release --nologo -v quiet -o "$out/host" >/dev/null
 run() { dotnet "$out/bin/IntegrationHub.Benchmarks.dll" "$@"; }
 
+if [[ -z ${HUB_TEST_RABBITMQ:-} ]] && (part ceilings || part e2e || part replay); then
+  servers="$out/servers"
+  if "$root/scripts/test-servers.sh" start "$servers"; then
+    # shellcheck disable=SC1091
+    source "$servers/env"
+  else
+    echo "[bench] the servers did not start: the parts that need them are reported as FAILED" >&2
+  fi
+fi
+profiles=embedded
+[[ -n ${HUB_TEST_RABBITMQ:-} ]] && profiles=embedded,servers
+
+if $quick; then
+  ceilings=(--runs 2 --iterations 10 --warmup 3 --messages 2000)
+  e2e=(--runs 1 --rate 10 --rate-seconds 5 --count 60 --warmup 40)
+  replay=(--count 1000 --runs 1 --warmup 100)
+else
+  ceilings=() e2e=() replay=()
+fi
+
 status=0
-if [[ $what == ceilings || $what == all ]]; then
-  run ceilings --out "$out/ceilings.json" "$@" || status=$?
+if part ceilings; then run ceilings "${ceilings[@]}" --out "$out/ceilings.json" || status=$?; fi
+if part micro; then (cd "$out" && run micro --out "$out/micro.json") || status=$?; fi
+if part e2e; then
+  run e2e --host "$out/host/IntegrationHub.Host.dll" --profiles "$profiles" "${e2e[@]}" --out "$out/e2e.json" || status=$?
 fi
-if [[ $what == micro || $what == all ]]; then
-  (cd "$out" && run micro --out "$out/micro.json") || status=$?
+if part replay; then
+  for profile in ${profiles//,/ }; do run replay --profile "$profile" "${replay[@]}" --out "$out/replay-$profile.json" || status=$?; done
 fi
-if [[ $what == replay || $what == all ]]; then
-  run replay --profile embedded --out "$out/replay-embedded.json" || status=$?
-  if [[ -n ${HUB_TEST_RABBITMQ:-} ]]; then run replay --profile servers --out "$out/replay-servers.json" || status=$?; fi
-fi
-run report --ceilings "$out/ceilings.json" --micro "$out/micro.json" --replay "$out/replay-embedded.json,$out/replay-servers.json" --out "$root/docs/benchmarks"
+run report --ceilings "$out/ceilings.json" --micro "$out/micro.json" --e2e "$out/e2e.json" \
+  --replay "$out/replay-embedded.json,$out/replay-servers.json" --out "$root/docs/benchmarks"
 [[ $status -eq 0 ]] || echo "[bench] a part failed (exit $status); see the report" >&2
 exit $status
