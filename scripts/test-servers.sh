@@ -116,7 +116,12 @@ stop_all() {
   fi
   if [[ -f "$data/azurite/pid" ]]; then
     log "stopping Azurite"
-    kill "$(cat "$data/azurite/pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$data/azurite/pid")
+    kill "$pid" 2>/dev/null || true
+    # Azurite may wait for clients' keep-alive connections on SIGTERM: give it five seconds, then end it.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
 }
 

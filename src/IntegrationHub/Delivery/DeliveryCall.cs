@@ -62,6 +62,10 @@ public sealed class DeliveryCall
     public async Task<DecryptedSubmission> ReadSubmissionAsync(CancellationToken ct) =>
         _decrypted ??= await _reader.ReadForDeliveryAsync(Submission, ct);
 
+    /// <summary>The submission's metadata only (see <see cref="SubmissionReader.ReadMetadataAsync"/>); taken from a full read when one was made.</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject> ReadMetadataAsync(CancellationToken ct) =>
+        _decrypted?.Metadata ?? await _reader.ReadMetadataAsync(Submission, ct);
+
     /// <summary>The application XML, parsed safely and validated against its contract.</summary>
     public async Task<System.Xml.XmlDocument> ReadApplicationAsync(CancellationToken ct) =>
         XmlContractValidator.LoadAndValidate((await ReadSubmissionAsync(ct)).Data, _maxXmlCharacters);

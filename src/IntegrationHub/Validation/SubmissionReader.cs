@@ -112,6 +112,17 @@ public sealed partial class SubmissionReader(IBlobStore blobs, KeyStore keys, IO
     }
 
     /// <summary>
+    /// Only the metadata, decrypted (its GCM tag checked) and parsed: what a step needs that looks at the sender's reply
+    /// channels and not at the application (postbox notices), without decrypting the data and every attachment again.
+    /// </summary>
+    /// <exception cref="SubmissionProblemException">The metadata is not acceptable.</exception>
+    public async Task<JsonObject> ReadMetadataAsync(Submission submission, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        return ParseMetadata(await DecryptAsync(submission, SubmissionBlobs.Metadata(submission.Id), options.Value.Limits.MaxMetadataBytes, "metadata", ct));
+    }
+
+    /// <summary>
     /// What targets get (DeliveryCall): the stored original, verified as by <see cref="ReadAsync"/>, except that once an
     /// operator's edit of the application was approved (Submission.DataEditId, Operations/Edits) its corrected XML,
     /// checked against its stored SHA-512, stands in for the data. Metadata and attachments stay the sender's.
@@ -141,7 +152,7 @@ public sealed partial class SubmissionReader(IBlobStore blobs, KeyStore keys, IO
         var limits = options.Value.Limits;
 
         // The expected hash comes from the (authenticated) metadata again, so a blob replaced since validation is caught.
-        var metadata = ParseMetadata(await DecryptAsync(submission, SubmissionBlobs.Metadata(submission.Id), limits.MaxMetadataBytes, "metadata", ct));
+        var metadata = await ReadMetadataAsync(submission, ct);
         var matches = DescribedAttachments(ContentStructure(metadata)).Where(d => d.Id == attachmentId).ToList();
         if (matches.Count != 1 || !submission.AnnouncedAttachmentIds.Contains(attachmentId))
             throw new SubmissionProblemException(ProblemTypes.AttachmentsMismatch, $"Attachment {attachmentId} is not described exactly once in the metadata and announced.");

@@ -155,6 +155,25 @@ public sealed class SubmissionReaderTests(SubmissionReaderFixture hub) : IClassF
     }
 
     [Fact]
+    public async Task Metadata_alone_is_read_without_touching_data_or_attachments_and_is_still_authenticated()
+    {
+        var application = WohngeldWithAttachment();
+        var submission = await StoreAsync(application);
+        await hub.Blobs.DeleteAsync(SubmissionBlobs.Data(submission.Id), None);
+        await hub.Blobs.DeleteAsync(SubmissionBlobs.Attachment(submission.Id, application.Attachments[0].AttachmentId), None);
+
+        var metadata = await hub.Reader.ReadMetadataAsync(submission, None);
+
+        metadata["contentStructure"]!["attachments"]!.AsArray().Should().ContainSingle();
+        await FluentActions.Awaiting(() => ReadAsync(submission)).Should().ThrowAsync<BlobNotFoundException>("the full read still needs every part");
+        var parts = Encrypt(Encoding.UTF8.GetBytes(hub.Sender.BuildMetadata(application).ToJsonString())).Split('.');
+        parts[3] = parts[3][..^2] + (parts[3][^2] == 'A' ? "B" : "A") + parts[3][^1];
+        await PutAsync(SubmissionBlobs.Metadata(submission.Id), string.Join('.', parts));
+        (await FluentActions.Awaiting(() => hub.Reader.ReadMetadataAsync(submission, None)).Should().ThrowAsync<SubmissionProblemException>())
+            .Which.Type.Should().Be(ProblemTypes.DecryptionFailed);
+    }
+
+    [Fact]
     public async Task Submission_without_attachments_reads_data()
     {
         var application = ApplicationFactory.Sozialhilfe(Ars, Plz, Ort, 4, withAttachment: false);

@@ -34,7 +34,7 @@ public sealed class PostboxAdapter(HttpClient http, TimeProvider time, ILogger<P
         if (!call.Step.StartsWith(DeliverySteps.PostboxPrefix, StringComparison.Ordinal))
             throw new PermanentDeliveryException($"{KindName} takes postbox steps only, not '{call.Step}'.");
         var options = call.TargetSettings.Get<PostboxOptions>() ?? new PostboxOptions();
-        var metadata = (await call.ReadSubmissionAsync(ct)).Metadata;
+        var metadata = await call.ReadMetadataAsync(ct); // the reply channel, not the application
         var citizen = CitizenPostbox.From(metadata, TrustOf(options));
         if (citizen.MailboxUuid is not { } mailbox)
         {
