@@ -6,6 +6,7 @@ using IntegrationHub.Benchmarks;
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
 //        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 16] [--attachment-kb 200] [--warmup 40] [--logs DIR] --out FILE
+//        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--logs DIR] --out FILE
 //        report [--ceilings FILE] [--micro FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -46,6 +47,17 @@ switch (mode)
             FullSpeedCount: Int("--count", 400), Concurrency: Int("--concurrency", 16), AttachmentBytes: Int("--attachment-kb", 200) * 1024,
             Warmup: Int("--warmup", 40), LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"));
         var result = await IntegrationHub.Benchmarks.EndToEnd.EndToEndBenchmark.RunAsync(options);
+        Write(Option("--out"), result);
+        return result["profiles"]!.AsObject().Any(p => p.Value?["error"] is not null) ? 2 : 0;
+    }
+    case "bigfile":
+    {
+        var options = new IntegrationHub.Benchmarks.Memory.BigAttachmentOptions(
+            HostDll: Option("--host") ?? throw new ArgumentException("--host PATH/IntegrationHub.Host.dll is required"),
+            Profiles: (Option("--profiles") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Runs: Int("--runs", 3), AttachmentMb: Int("--attachment-mb", 100),
+            LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"));
+        var result = await IntegrationHub.Benchmarks.Memory.BigAttachmentBenchmark.RunAsync(options);
         Write(Option("--out"), result);
         return result["profiles"]!.AsObject().Any(p => p.Value?["error"] is not null) ? 2 : 0;
     }
