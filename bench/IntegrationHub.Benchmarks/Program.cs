@@ -6,8 +6,8 @@ using IntegrationHub.Benchmarks;
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
 //        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 16] [--attachment-kb 200] [--warmup 40] [--logs DIR] --out FILE
-//        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--logs DIR] --out FILE
-//        report [--ceilings FILE] [--micro FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+//        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--hub-env NAME=VALUE,...] [--logs DIR] --out FILE
+//        report [--ceilings FILE] [--micro FILE] [--bigfile FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "ceilings";
@@ -56,7 +56,9 @@ switch (mode)
             HostDll: Option("--host") ?? throw new ArgumentException("--host PATH/IntegrationHub.Host.dll is required"),
             Profiles: (Option("--profiles") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Runs: Int("--runs", 3), AttachmentMb: Int("--attachment-mb", 100),
-            LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"));
+            LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"),
+            HubEnvironment: (Option("--hub-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2)).ToDictionary(e => e[0], e => e.Length > 1 ? e[1] : ""));
         var result = await IntegrationHub.Benchmarks.Memory.BigAttachmentBenchmark.RunAsync(options);
         Write(Option("--out"), result);
         return result["profiles"]!.AsObject().Any(p => p.Value?["error"] is not null) ? 2 : 0;
@@ -65,9 +67,10 @@ switch (mode)
     {
         var ceilings = Option("--ceilings") is { } c && File.Exists(c) ? JsonNode.Parse(File.ReadAllText(c))!.AsObject() : null;
         var micro = Option("--micro") is { } m && File.Exists(m) ? JsonNode.Parse(File.ReadAllText(m))!.AsObject() : null;
+        var bigfile = Option("--bigfile") is { } b && File.Exists(b) ? JsonNode.Parse(File.ReadAllText(b))!.AsObject() : null;
         var dir = Option("--out") ?? "docs/benchmarks";
         Directory.CreateDirectory(dir);
-        var report = Report.Build(ceilings, micro);
+        var report = Report.Build(ceilings, micro, bigfile);
         File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
         File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
         Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");

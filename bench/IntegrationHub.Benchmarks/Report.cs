@@ -11,7 +11,7 @@ public static class Report
     /// <summary>Bus messages one accepted single-target submission causes (received, accepted, delivery requested, completed).</summary>
     public const int BusMessagesPerSubmission = 4;
 
-    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro)
+    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro, JsonObject? bigfile = null)
     {
         var report = new JsonObject
         {
@@ -21,6 +21,7 @@ public static class Report
             ["ceilings"] = ceilings?.DeepClone(),
             ["micro"] = micro?.DeepClone(),
         };
+        if (bigfile is not null) report["bigfile"] = bigfile.DeepClone();
         var derived = new JsonObject();
         var cores = Environment.ProcessorCount;
         if (ceilings?["cpu"]?["cpuMsPerSubmission"]?["median"] is { } ms)
@@ -140,6 +141,7 @@ public static class Report
             }
             md.AppendLine();
         }
+        if (report["bigfile"] is JsonObject bigfile) md.Append(Memory.BigAttachmentBenchmark.Markdown(bigfile));
         md.AppendLine("The same figures, with every run, are in `latest.json`.");
         return md.ToString();
     }

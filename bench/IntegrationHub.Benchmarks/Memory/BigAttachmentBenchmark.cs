@@ -12,7 +12,7 @@ using IntegrationHub.Simulators.Procedures;
 namespace IntegrationHub.Benchmarks.Memory;
 
 /// <summary>Settings of the big-attachment memory benchmark (scripts/bench.sh bigfile).</summary>
-public sealed record BigAttachmentOptions(string HostDll, IReadOnlyList<string> Profiles, int Runs, int AttachmentMb, string LogDirectory);
+public sealed record BigAttachmentOptions(string HostDll, IReadOnlyList<string> Profiles, int Runs, int AttachmentMb, string LogDirectory, IReadOnlyDictionary<string, string> HubEnvironment);
 
 /// <summary>
 /// Issue 9, memory: the hub's peak resident memory while one large attachment goes from intake to the target. Every run
@@ -40,6 +40,8 @@ public static class BigAttachmentBenchmark
                 "simulators run in the bench process.",
             ["attachmentBytes"] = attachmentBytes,
             ["runs"] = options.Runs,
+            ["hubEnvironment"] = options.HubEnvironment.Count == 0 ? "as built (Server GC from the host's runtimeconfig.json)"
+                : string.Join(" ", options.HubEnvironment.Select(e => $"{e.Key}={e.Value}")),
             ["targetPeakMb"] = TargetMb,
         };
         var content = new byte[attachmentBytes];
@@ -81,7 +83,7 @@ public static class BigAttachmentBenchmark
 
     /// <summary>One transfer: seconds since the submission started and VmRSS in MB, every 50 ms.</summary>
     private sealed record RunResult(
-        double BaselineMb, double BaselineAnonMb, double BaselineFileMb, double PeakMb, double IntakePeakMb, double DeliveryPeakMb, double EndMb,
+        double BaselineMb, double BaselineAnonMb, double BaselineFileMb, double BaselineShmemMb, double PeakMb, double IntakePeakMb, double DeliveryPeakMb, double EndMb,
         double AcceptedSeconds, double DeliveredSeconds, IReadOnlyList<(double Seconds, double Mb)> Timeline);
 
     private static async Task<RunResult> RunOnceAsync(string profile, int run, BigAttachmentOptions options, byte[] content,
@@ -93,6 +95,8 @@ public static class BigAttachmentBenchmark
             "servers" => await BenchServers.HubSettingsAsync("bigfile"),
             _ => throw new ArgumentException($"unknown profile {profile} (embedded or servers)"),
         };
+        // Runtime knobs to compare (--hub-env DOTNET_gcServer=0): the host runs with Server GC (its runtimeconfig.json) by default.
+        foreach (var (name, value) in options.HubEnvironment) extra[name] = value;
         await using var hub = await HubProcess.StartAsync(options.HostDll, simulators, keyDirectory, masterKey, extra, options.LogDirectory);
         using var http = new HttpClient { BaseAddress = hub.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
         var sender = new EfaOnlineService(http, HubProcess.ClientId, hub.ClientSecret);
@@ -107,7 +111,7 @@ public static class BigAttachmentBenchmark
             await SendAndWaitAsync(sender, Application(run * 1000, small), cases, hub, _ => { });
             await QuietAsync(hub);
             var baseline = hub.Memory.Resident;
-            var (baselineAnon, baselineFile) = (Status(hub.Pid, "RssAnon"), Status(hub.Pid, "RssFile"));
+            var (baselineAnon, baselineFile, baselineShmem) = (Status(hub.Pid, "RssAnon"), Status(hub.Pid, "RssFile"), Status(hub.Pid, "RssShmem"));
 
             var timeline = new List<(double Seconds, double Mb)>();
             var clock = Stopwatch.StartNew();
@@ -139,7 +143,7 @@ public static class BigAttachmentBenchmark
             List<(double Seconds, double Mb)> samples;
             lock (timeline) samples = timeline.ToList();
             double PeakOf(IEnumerable<(double Seconds, double Mb)> part) => part.Select(s => s.Mb).DefaultIfEmpty(double.NaN).Max();
-            return new RunResult(baseline / Mb, baselineAnon / Mb, baselineFile / Mb, peak / Mb,
+            return new RunResult(baseline / Mb, baselineAnon / Mb, baselineFile / Mb, baselineShmem / Mb, peak / Mb,
                 PeakOf(samples.Where(s => s.Seconds <= accepted)), PeakOf(samples.Where(s => s.Seconds > accepted)), end / Mb,
                 accepted, deliveredSeconds, samples);
         }
@@ -149,7 +153,7 @@ public static class BigAttachmentBenchmark
         }
     }
 
-    /// <summary>A field of /proc/PID/status in bytes: RssAnon (heaps, stacks) and RssFile (mapped assemblies and native libraries) split VmRSS.</summary>
+    /// <summary>A field of /proc/PID/status in bytes: RssAnon (heaps, stacks), RssFile (mapped assemblies and native libraries) and RssShmem add up to VmRSS.</summary>
     private static long Status(int pid, string key) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key + ":", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
@@ -202,6 +206,7 @@ public static class BigAttachmentBenchmark
             ["baselineRssMb"] = Of("MB", r => r.BaselineMb).ToJson(),
             ["baselineRssAnonMb"] = Of("MB", r => r.BaselineAnonMb).ToJson(),
             ["baselineRssFileMb"] = Of("MB", r => r.BaselineFileMb).ToJson(),
+            ["baselineRssShmemMb"] = Of("MB", r => r.BaselineShmemMb).ToJson(),
             ["peakRssMb"] = Of("MB", r => r.PeakMb).ToJson(),
             ["peakAboveBaselineMb"] = Of("MB", r => r.PeakMb - r.BaselineMb).ToJson(),
             ["intakePeakRssMb"] = Of("MB", r => r.IntakePeakMb).ToJson(),
@@ -228,12 +233,13 @@ public static class BigAttachmentBenchmark
         {
             md.AppendLine($"### {profile}").AppendLine();
             if (node?["error"] is { } error) { md.AppendLine($"**FAILED**: {error}").AppendLine(); continue; }
-            md.AppendLine($"{node!["settings"]}; attachment {result["attachmentBytes"]} B.").AppendLine();
+            md.AppendLine($"{node!["settings"]}; attachment {result["attachmentBytes"]} B; hub runtime settings: {result["hubEnvironment"]}.").AppendLine();
             md.AppendLine("| figure | median | spread: min – max (IQR) | runs |").AppendLine("|---|---:|---|---:|");
             void Row(string name, string key) => md.AppendLine($"| {name} | {F(node[key]?["median"])} {node[key]?["unit"]} | {Spread(node[key])} | {node[key]?["n"]} |");
             Row("hub resident memory before (VmRSS, after warm-up)", "baselineRssMb");
             Row("… of it anonymous (GC heap, native heaps, stacks: RssAnon)", "baselineRssAnonMb");
             Row("… of it mapped files (assemblies, native libraries: RssFile)", "baselineRssFileMb");
+            Row("… of it shared memory (the runtime's double-mapped JIT code: RssShmem)", "baselineRssShmemMb");
             Row("**hub peak resident memory (VmHWM)**", "peakRssMb");
             Row("peak − baseline", "peakAboveBaselineMb");
             Row("highest sample until the submission was accepted (intake)", "intakePeakRssMb");
