@@ -6,8 +6,9 @@ using IntegrationHub.Benchmarks;
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
 //        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 16] [--attachment-kb 200] [--warmup 400] [--logs DIR] [--no-profile] --out FILE
+//        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--hub-env NAME=VALUE,...] [--logs DIR] --out FILE
 //        replay [--count 10000] [--runs 3] [--warmup 1000] [--profile embedded|servers] --out FILE
-//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] [--bigfile FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "ceilings";
@@ -68,10 +69,24 @@ switch (mode)
             return 2;
         }
     }
+    case "bigfile":
+    {
+        var options = new IntegrationHub.Benchmarks.Memory.BigAttachmentOptions(
+            HostDll: Option("--host") ?? throw new ArgumentException("--host PATH/IntegrationHub.Host.dll is required"),
+            Profiles: (Option("--profiles") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Runs: Int("--runs", 3), AttachmentMb: Int("--attachment-mb", 100),
+            LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"),
+            HubEnvironment: (Option("--hub-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2)).ToDictionary(e => e[0], e => e.Length > 1 ? e[1] : ""));
+        var result = await IntegrationHub.Benchmarks.Memory.BigAttachmentBenchmark.RunAsync(options);
+        Write(Option("--out"), result);
+        return result["profiles"]!.AsObject().Any(p => p.Value?["error"] is not null) ? 2 : 0;
+    }
     case "report":
     {
         var ceilings = Option("--ceilings") is { } c && File.Exists(c) ? JsonNode.Parse(File.ReadAllText(c))!.AsObject() : null;
         var micro = Option("--micro") is { } m && File.Exists(m) ? JsonNode.Parse(File.ReadAllText(m))!.AsObject() : null;
+        var bigfile = Option("--bigfile") is { } b && File.Exists(b) ? JsonNode.Parse(File.ReadAllText(b))!.AsObject() : null;
         var dir = Option("--out") ?? "docs/benchmarks";
         Directory.CreateDirectory(dir);
         // One replay result per profile (embedded, servers), keyed by its profile.
@@ -79,7 +94,7 @@ switch (mode)
         foreach (var file in (Option("--replay") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(File.Exists))
             replay[JsonNode.Parse(File.ReadAllText(file))!["profile"]!.GetValue<string>()] = JsonNode.Parse(File.ReadAllText(file));
         var e2e = Option("--e2e") is { } e && File.Exists(e) ? JsonNode.Parse(File.ReadAllText(e))!.AsObject() : null;
-        var report = Report.Build(ceilings, micro, replay.Count > 0 ? replay : null, e2e);
+        var report = Report.Build(ceilings, micro, replay.Count > 0 ? replay : null, e2e, bigfile);
         File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
         File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
         Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");

@@ -11,7 +11,7 @@ public static class Report
     /// <summary>Bus messages one accepted single-target submission causes (received, accepted, delivery requested, completed).</summary>
     public const int BusMessagesPerSubmission = 4;
 
-    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro, JsonObject? replay = null, JsonObject? e2e = null)
+    public static JsonObject Build(JsonObject? ceilings, JsonObject? micro, JsonObject? replay = null, JsonObject? e2e = null, JsonObject? bigfile = null)
     {
         var report = new JsonObject
         {
@@ -23,6 +23,7 @@ public static class Report
             ["replay"] = replay?.DeepClone(),
             ["endToEnd"] = e2e?.DeepClone(),
         };
+        if (bigfile is not null) report["bigfile"] = bigfile.DeepClone();
         var derived = new JsonObject();
         var cores = Environment.ProcessorCount;
         if (ceilings?["cpu"]?["cpuMsPerSubmission"]?["median"] is { } ms)
@@ -150,6 +151,7 @@ public static class Report
             }
             md.AppendLine();
         }
+        if (report["bigfile"] is JsonObject bigfile) md.Append(Memory.BigAttachmentBenchmark.Markdown(bigfile));
         if (report["replay"] is JsonObject replay) md.AppendLine(ReplayBenchmark.Markdown(replay));
         md.AppendLine("The same figures, with every run, are in `latest.json`.");
         return md.ToString();
