@@ -34,55 +34,19 @@ public static class EndToEndBenchmark
             ["warmup"] = options.Warmup,
             ["runs"] = options.Runs,
         };
-        var keyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-bench-keys-" + Guid.NewGuid().ToString("N")[..8]);
-        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        await using var simulators = await SimulatorServer.StartAsync();
-        try
-        {
-            var profiles = new JsonObject();
-            foreach (var profile in options.Profiles)
-            {
-                try
-                {
-                    profiles[profile] = await RunProfileAsync(profile, options, simulators, keyDirectory, masterKey);
-                }
-                catch (Exception e)
-                {
-                    Console.Error.WriteLine($"[e2e] profile {profile} FAILED: {e.GetType().Name}: {e.Message}");
-                    profiles[profile] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
-                }
-            }
-            result["profiles"] = profiles;
-        }
-        finally
-        {
-            try { Directory.Delete(keyDirectory, recursive: true); } catch (IOException) { }
-        }
+        await using var rig = await HubRig.StartAsync();
+        result["profiles"] = await BenchProfiles.EachAsync("e2e", options.Profiles, profile =>
+            BenchProfiles.WithSettingsAsync(profile, "e2e", (servers, settings) => RunProfileAsync(profile, options, rig, servers, settings)));
         return result;
     }
 
-    private static async Task<JsonObject> RunProfileAsync(string profile, EndToEndOptions options, SimulatorServer simulators, string keyDirectory, string masterKey)
-    {
-        if (profile is not ("embedded" or "servers")) throw new ArgumentException($"unknown profile {profile} (embedded or servers)");
-        var servers = profile == "servers" ? BenchServers.FromEnvironment() : null;
-        var isolated = servers is null ? null : await servers.IsolateAsync("e2e");
-        try
-        {
-            return await RunProfileAsync(profile, options, simulators, keyDirectory, masterKey, servers, isolated?.Settings ?? new Dictionary<string, string?>());
-        }
-        finally
-        {
-            if (isolated is not null) await servers!.RemoveAsync(isolated);
-        }
-    }
-
-    private static async Task<JsonObject> RunProfileAsync(string profile, EndToEndOptions options, SimulatorServer simulators, string keyDirectory, string masterKey,
-        BenchServers? servers, IReadOnlyDictionary<string, string?> extra)
+    private static async Task<JsonObject> RunProfileAsync(string profile, EndToEndOptions options, HubRig rig, BenchServers? servers,
+        IReadOnlyDictionary<string, string?> settings)
     {
         Console.WriteLine($"[e2e] {profile}: starting the hub");
-        await using var hub = await HubProcess.StartAsync(options.HostDll, simulators, keyDirectory, masterKey, extra, options.LogDirectory,
+        await using var hub = await rig.StartHubAsync(options.HostDll, settings, options.LogDirectory,
             options.Profile && CpuProfile.Available ? CpuProfile.ProcessEnvironment : null);
-        using var driver = new LoadDriver(hub, simulators, servers, options.AttachmentBytes);
+        using var driver = new LoadDriver(hub, rig.Simulators, servers, options.AttachmentBytes);
         var seed = 1;
         IReadOnlyList<IntegrationHub.Simulators.EfA.DemoApplication> Next(int count)
         {

@@ -46,38 +46,21 @@ public static class BigAttachmentBenchmark
         };
         var content = new byte[attachmentBytes];
         RandomNumberGenerator.Fill(content);
-        var keyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-bench-keys-" + Guid.NewGuid().ToString("N")[..8]);
-        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        await using var simulators = await SimulatorServer.StartAsync();
-        try
+        await using var rig = await HubRig.StartAsync();
+        var profiles = await BenchProfiles.EachAsync("bigfile", options.Profiles, async profile =>
         {
-            var profiles = new JsonObject();
-            foreach (var profile in options.Profiles)
+            var runs = new List<RunResult>();
+            for (var run = 1; run <= options.Runs; run++)
             {
-                try
-                {
-                    var runs = new List<RunResult>();
-                    for (var run = 1; run <= options.Runs; run++)
-                    {
-                        var r = await RunOnceAsync(profile, run, options, content, simulators, keyDirectory, masterKey);
-                        Console.WriteLine($"[bigfile] {profile} run {run}: baseline {r.BaselineMb:F0} MB, peak {r.PeakMb:F0} MB (+{r.PeakMb - r.BaselineMb:F0}), " +
-                                          $"intake peak {r.IntakePeakMb:F0} MB, delivery peak {r.DeliveryPeakMb:F0} MB, delivered after {r.DeliveredSeconds:F1} s");
-                        runs.Add(r);
-                    }
-                    profiles[profile] = ProfileJson(profile, runs);
-                }
-                catch (Exception e)
-                {
-                    Console.Error.WriteLine($"[bigfile] profile {profile} FAILED: {e.GetType().Name}: {e.Message}");
-                    profiles[profile] = new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
-                }
+                var r = await BenchProfiles.WithSettingsAsync(profile, "bigfile", (_, settings) =>
+                    RunOnceAsync(run, options, content, rig, settings));
+                Console.WriteLine($"[bigfile] {profile} run {run}: baseline {r.BaselineMb:F0} MB, peak {r.PeakMb:F0} MB (+{r.PeakMb - r.BaselineMb:F0}), " +
+                                  $"intake peak {r.IntakePeakMb:F0} MB, delivery peak {r.DeliveryPeakMb:F0} MB, delivered after {r.DeliveredSeconds:F1} s");
+                runs.Add(r);
             }
-            result["profiles"] = profiles;
-        }
-        finally
-        {
-            try { Directory.Delete(keyDirectory, recursive: true); } catch (IOException) { }
-        }
+            return ProfileJson(profile, runs);
+        });
+        result["profiles"] = profiles;
         return result;
     }
 
@@ -86,32 +69,16 @@ public static class BigAttachmentBenchmark
         double BaselineMb, double BaselineAnonMb, double BaselineFileMb, double BaselineShmemMb, double PeakMb, double IntakePeakMb, double DeliveryPeakMb, double EndMb,
         double AcceptedSeconds, double DeliveredSeconds, IReadOnlyList<(double Seconds, double Mb)> Timeline);
 
-    private static async Task<RunResult> RunOnceAsync(string profile, int run, BigAttachmentOptions options, byte[] content,
-        SimulatorServer simulators, string keyDirectory, string masterKey)
-    {
-        if (profile is not ("embedded" or "servers")) throw new ArgumentException($"unknown profile {profile} (embedded or servers)");
-        var servers = profile == "servers" ? BenchServers.FromEnvironment() : null;
-        var isolated = servers is null ? null : await servers.IsolateAsync("bigfile");
-        try
-        {
-            return await RunOnceAsync(run, options, content, simulators, keyDirectory, masterKey, isolated?.Settings ?? new Dictionary<string, string?>());
-        }
-        finally
-        {
-            if (isolated is not null) await servers!.RemoveAsync(isolated);
-        }
-    }
-
-    private static async Task<RunResult> RunOnceAsync(int run, BigAttachmentOptions options, byte[] content, SimulatorServer simulators, string keyDirectory, string masterKey,
+    private static async Task<RunResult> RunOnceAsync(int run, BigAttachmentOptions options, byte[] content, HubRig rig,
         IReadOnlyDictionary<string, string?> extra)
     {
         // Runtime knobs to compare (--hub-env DOTNET_gcServer=0): the host runs with Server GC (its runtimeconfig.json) by default.
-        await using var hub = await HubProcess.StartAsync(options.HostDll, simulators, keyDirectory, masterKey, extra, options.LogDirectory, options.HubEnvironment);
+        await using var hub = await rig.StartHubAsync(options.HostDll, extra, options.LogDirectory, options.HubEnvironment);
         using var http = new HttpClient { BaseAddress = hub.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
         var sender = new EfaOnlineService(http, HubProcess.ClientId, hub.ClientSecret);
         var cases = new ConcurrentDictionary<Guid, SimulatedCase>();
         void OnCase(SimulatedCase c) { if (c.SubmissionId is { } id) cases[id] = c; }
-        simulators.Prosoz.CaseCreated += OnCase;
+        rig.Simulators.Prosoz.CaseCreated += OnCase;
         try
         {
             // Warm-up: the whole path once with a small attachment, so JIT and first-use allocations are in the baseline.
@@ -158,7 +125,7 @@ public static class BigAttachmentBenchmark
         }
         finally
         {
-            simulators.Prosoz.CaseCreated -= OnCase;
+            rig.Simulators.Prosoz.CaseCreated -= OnCase;
         }
     }
 
