@@ -8,7 +8,7 @@ using IntegrationHub.Benchmarks;
 //        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 48] [--attachment-kb 200] [--warmup 400] [--logs DIR] [--no-profile] --out FILE
 //        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--hub-env NAME=VALUE,...] [--logs DIR] --out FILE
 //        replay [--count 10000] [--runs 3] [--warmup 1000] [--profile embedded|servers] --out FILE
-//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] [--bigfile FILE] --out DIR      (writes DIR/latest.md and DIR/latest.json)
+//        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] [--bigfile FILE] [--from latest.json] --out DIR      (writes DIR/latest.md and DIR/latest.json)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "ceilings";
@@ -95,6 +95,15 @@ switch (mode)
             replay[JsonNode.Parse(File.ReadAllText(file))!["profile"]!.GetValue<string>()] = JsonNode.Parse(File.ReadAllText(file));
         var e2e = Option("--e2e") is { } e && File.Exists(e) ? JsonNode.Parse(File.ReadAllText(e))!.AsObject() : null;
         var report = Report.Build(ceilings, micro, replay.Count > 0 ? replay : null, e2e, bigfile);
+        // --from latest.json: the measured parts and the machine of an earlier report, judged and written again (e.g. after a change of the report's text).
+        if (Option("--from") is { } from)
+        {
+            var earlier = JsonNode.Parse(File.ReadAllText(from))!.AsObject();
+            JsonObject? Part(string name) => earlier[name]?.DeepClone() as JsonObject;
+            report = Report.Build(Part("ceilings"), Part("micro"), Part("replay"), Part("endToEnd"), Part("bigfile"));
+            report["machine"] = earlier["machine"]!.DeepClone();
+            report["generatedAt"] = earlier["generatedAt"]!.DeepClone();
+        }
         File.WriteAllText(Path.Combine(dir, "latest.json"), report.ToJsonString(json) + "\n");
         File.WriteAllText(Path.Combine(dir, "latest.md"), Report.Markdown(report));
         Console.WriteLine($"[report] wrote {dir}/latest.md and {dir}/latest.json");
