@@ -5,7 +5,7 @@ using IntegrationHub.Benchmarks;
 
 // Modes: ceilings [--runs R] [--iterations N] [--warmup W] [--targets T] [--sets S] [--messages M] [--window W] [--classic] --out FILE
 //        micro --out FILE
-//        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 48] [--attachment-kb 200] [--warmup 400] [--logs DIR] [--no-profile] --out FILE
+//        e2e --host HOST.dll [--profiles embedded,servers] [--runs 3] [--light-rate 10] [--rate 25] [--rate-seconds 20] [--count 400] [--concurrency 48] [--attachment-kb 200] [--warmup 400] [--logs DIR] [--no-profile] --out FILE
 //        bigfile --host HOST.dll [--profiles embedded,servers] [--runs 3] [--attachment-mb 100] [--hub-env NAME=VALUE,...] [--logs DIR] --out FILE
 //        replay [--count 10000] [--runs 3] [--warmup 1000] [--profile embedded|servers] --out FILE
 //        report [--ceilings FILE] [--micro FILE] [--replay FILE,FILE] [--e2e FILE] [--bigfile FILE] [--from latest.json] --out DIR      (writes DIR/latest.md and DIR/latest.json)
@@ -44,7 +44,7 @@ switch (mode)
         var options = new IntegrationHub.Benchmarks.EndToEnd.EndToEndOptions(
             HostDll: Option("--host") ?? throw new ArgumentException("--host PATH/IntegrationHub.Host.dll is required"),
             Profiles: (Option("--profiles") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            Runs: Int("--runs", 3), Rate: double.Parse(Option("--rate") ?? "25", CultureInfo.InvariantCulture), RateSeconds: Int("--rate-seconds", 20),
+            Runs: Int("--runs", 3), LightRate: double.Parse(Option("--light-rate") ?? "10", CultureInfo.InvariantCulture), Rate: double.Parse(Option("--rate") ?? "25", CultureInfo.InvariantCulture), RateSeconds: Int("--rate-seconds", 20),
             FullSpeedCount: Int("--count", 400), Concurrency: Int("--concurrency", 48), AttachmentBytes: Int("--attachment-kb", 200) * 1024,
             Warmup: Int("--warmup", 400), LogDirectory: Option("--logs") ?? Path.Combine(Path.GetTempPath(), "integrationhub-bench-logs"),
             Profile: !args.Contains("--no-profile"));

@@ -67,7 +67,10 @@ public static class Targets
                     $"At {F(offered, "F0")}/s the submissions ask for {F(demand, "F2")} cores ({F(offered, "F0")} × {F(TotalCpuMs(fixedRate))} ms of hub, servers, driver and simulators) " +
                     $"of the {cores} this machine has: " + (demand >= cores * 0.9
                         ? "it is saturated, so work queues up and the latency grows with the length of the run instead of settling. What closes it is what closes the throughput target: fewer CPU-ms per submission or more cores."
-                        : "below saturation, but close enough that bursts of the open loop queue up behind the RSA work. More cores or a lower per-submission cost close it."));
+                        : "below saturation, but close enough that bursts of the open loop queue up behind the RSA work. More cores or a lower per-submission cost close it.")
+                    + (servers["lightRate"] is { } light
+                        ? $" Below saturation, at {report["endToEnd"]?["lightRate"]}/s, the same hub delivers with p50 {F(M(light["acceptedToDelivered"]?["p50"]), "F0")} ms and p99 {F(M(light["acceptedToDelivered"]?["p99"]), "F0")} ms."
+                        : ""));
         }
         else Add("RabbitMQ + PostgreSQL + Azurite: p99 < 1 s at 25 submissions/s", "not measured in this run", null);
 

@@ -7,7 +7,7 @@ namespace IntegrationHub.Benchmarks.EndToEnd;
 
 /// <summary>Settings of the end-to-end load test (scripts/bench.sh e2e; defaults in brackets of the usage line).</summary>
 public sealed record EndToEndOptions(
-    string HostDll, IReadOnlyList<string> Profiles, int Runs, double Rate, int RateSeconds, int FullSpeedCount, int Concurrency,
+    string HostDll, IReadOnlyList<string> Profiles, int Runs, double LightRate, double Rate, int RateSeconds, int FullSpeedCount, int Concurrency,
     int AttachmentBytes, int Warmup, string LogDirectory, bool Profile);
 
 /// <summary>
@@ -27,6 +27,7 @@ public static class EndToEndBenchmark
                 "hosts the simulators. Delivered = the procedure created the case (its CaseCreated event). The hub runs as its own process " +
                 "(Release build of IntegrationHub.Host), so its CPU time and memory are read from /proc for it alone.",
             ["attachmentBytes"] = options.AttachmentBytes,
+            ["lightRate"] = options.LightRate,
             ["rate"] = options.Rate,
             ["rateSeconds"] = options.RateSeconds,
             ["fullSpeedCount"] = options.FullSpeedCount,
@@ -59,10 +60,18 @@ public static class EndToEndBenchmark
         Console.WriteLine($"[e2e] {profile}: warm-up {warmup.Delivered}/{warmup.Samples.Count} delivered, {warmup.SubmissionsPerSecond:F1}/s");
         if (warmup.Failed > 0) throw new InvalidOperationException($"warm-up: {Failures(warmup)}; see {hub.LogFile}");
 
+        var lightRate = new List<Phase>();
         var fixedRate = new List<Phase>();
         var fullSpeed = new List<Phase>();
         for (var run = 1; run <= options.Runs; run++)
         {
+            // Below saturation first: the latency of a hub that keeps up, next to the one of the target rate.
+            if (options.LightRate > 0)
+            {
+                var light = await driver.FixedRateAsync($"rate {options.LightRate}/s", Next((int)(options.LightRate * options.RateSeconds)), options.LightRate);
+                Console.WriteLine($"[e2e] {profile} run {run}: {options.LightRate}/s → {light.Delivered} delivered ({light.Failed} failed), p50 {light.Percentile(s => s.AcceptedToDeliveredMs, 0.5):F0} ms, p99 {light.Percentile(s => s.AcceptedToDeliveredMs, 0.99):F0} ms, hub CPU {light.HubCpuMsPerSubmission:F1} ms/submission");
+                lightRate.Add(light);
+            }
             var rate = await driver.FixedRateAsync($"rate {options.Rate}/s", Next((int)(options.Rate * options.RateSeconds)), options.Rate);
             Console.WriteLine($"[e2e] {profile} run {run}: {options.Rate}/s → {rate.Delivered} delivered ({rate.Failed} failed), p50 {rate.Percentile(s => s.AcceptedToDeliveredMs, 0.5):F0} ms, p99 {rate.Percentile(s => s.AcceptedToDeliveredMs, 0.99):F0} ms, hub CPU {rate.HubCpuMsPerSubmission:F1} ms/submission");
             fixedRate.Add(rate);
@@ -93,6 +102,7 @@ public static class EndToEndBenchmark
             ["idleHubCpuMsPerSecond"] = Figure.Round(idleCpuPerSecond),
             ["hubResidentBytesAtEnd"] = resident,
             ["hubPeakResidentBytes"] = peak,
+            ["lightRate"] = lightRate.Count > 0 ? PhaseJson(lightRate) : null,
             ["fixedRate"] = PhaseJson(fixedRate),
             ["fullSpeed"] = PhaseJson(fullSpeed),
         };
