@@ -382,18 +382,9 @@ public static class ReplayBenchmark
         return variance == 0 ? 0 : covariance / variance * 60;
     }
 
-    /// <summary>Values (kB) of /proc/self/status in MB, in the order asked; NaN for one that is missing.</summary>
-    private static double[] ProcStatusMb(params string[] keys)
-    {
-        var values = keys.Select(_ => double.NaN).ToArray();
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            var colon = line.IndexOf(':');
-            var index = colon < 0 ? -1 : Array.IndexOf(keys, line[..colon]);
-            if (index >= 0) values[index] = long.Parse(line[(colon + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        }
-        return values;
-    }
+    /// <summary>Fields of /proc/self/status in MB, in the order asked; NaN for one that is missing.</summary>
+    private static double[] ProcStatusMb(params string[] keys) =>
+        keys.Select(k => ProcStat.Status("self", k) is { } bytes ? bytes / 1048576.0 : double.NaN).ToArray();
 
     // "5" resets VmHWM to the current resident set (Linux 4.0+), so each run's high-water mark is its own.
     private static void ResetHighWaterMark()

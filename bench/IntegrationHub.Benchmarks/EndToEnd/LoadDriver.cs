@@ -75,10 +75,9 @@ public sealed class LoadDriver : IDisposable
         for (var i = 0; i < count; i++)
         {
             var seed = firstSeed + i;
-            var application = ApplicationFactory.Sozialhilfe(HubProcess.Offenbach, "63065", "Offenbach am Main", seed, withAttachment: true);
             var content = new byte[_attachmentBytes];
             new Random(seed).NextBytes(content);
-            list.Add(application with { Attachments = [application.Attachments[0] with { Content = content }] });
+            list.Add(HubProcess.Sozialhilfe(seed, content));
         }
         return list;
     }
@@ -110,21 +109,9 @@ public sealed class LoadDriver : IDisposable
             }));
         });
 
-    /// <summary>Waits until the hub has finished its work: less than 60 ms of CPU in a second (the idle hub uses 15–25), at most two minutes.</summary>
-    private async Task WaitUntilQuietAsync()
-    {
-        var deadline = Stopwatch.GetTimestamp() + 120 * Stopwatch.Frequency;
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            var before = _hub.CpuTime;
-            await Task.Delay(1000);
-            if ((_hub.CpuTime - before).TotalMilliseconds < 60) return;
-        }
-    }
-
     private async Task<Phase> MeasureAsync(string name, IReadOnlyList<DemoApplication> applications, Func<Func<int, Task>, long, Task> load)
     {
-        await WaitUntilQuietAsync(); // a phase starts on a hub that has finished the previous one
+        await _hub.WaitUntilQuietAsync(60, TimeSpan.FromMinutes(2)); // a phase starts on a hub that has finished the previous one
         var samples = new Sample?[applications.Count];
         var ids = new Guid?[applications.Count];
         var vhost = _servers is null ? null : BenchServers.VirtualHostOf(_hub.Settings);
@@ -162,7 +149,7 @@ public sealed class LoadDriver : IDisposable
         var lastDelivered = final.Where(s => s.Ok).Select(s => s.Delivered).DefaultIfEmpty(Stopwatch.GetTimestamp()).Max();
         // The steps after the procedure's case (DMS filing, postbox notices, ledger updates) belong to the submissions too,
         // and must not run into the next phase.
-        await WaitUntilQuietAsync();
+        await _hub.WaitUntilQuietAsync(60, TimeSpan.FromMinutes(2));
 
         return new Phase(
             name, final, Sample.Ms(started, lastDelivered) / 1000,

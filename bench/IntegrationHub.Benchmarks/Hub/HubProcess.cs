@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using IntegrationHub.Intake;
 using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Tenancy;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -141,6 +142,27 @@ public sealed class HubProcess : IAsyncDisposable
     /// <summary>CPU time (user + system) the hub process has used so far, from /proc/PID/stat.</summary>
     public TimeSpan CpuTime => ProcStat.CpuTime(Pid);
 
+    /// <summary>
+    /// Waits until the hub has finished its work: less than <paramref name="cpuMsPerSecond"/> of CPU in a second (the idle
+    /// hub uses 15–25 ms), checked every second, at most <paramref name="atMost"/>.
+    /// </summary>
+    public async Task WaitUntilQuietAsync(double cpuMsPerSecond, TimeSpan atMost)
+    {
+        for (var waited = TimeSpan.Zero; waited < atMost; waited += TimeSpan.FromSeconds(1))
+        {
+            var before = CpuTime;
+            await Task.Delay(1000);
+            if ((CpuTime - before).TotalMilliseconds < cpuMsPerSecond) return;
+        }
+    }
+
+    /// <summary>A Sozialhilfe application to Offenbach (routed to the Prosoz-like procedure) with <paramref name="attachment"/> as its one attachment.</summary>
+    public static DemoApplication Sozialhilfe(int seed, byte[] attachment)
+    {
+        var application = ApplicationFactory.Sozialhilfe(Offenbach, "63065", "Offenbach am Main", seed, withAttachment: true);
+        return application with { Attachments = [application.Attachments[0] with { Content = attachment }] };
+    }
+
     /// <summary>Resident memory now (VmRSS) and the peak since start (VmHWM), in bytes.</summary>
     public (long Resident, long Peak) Memory => ProcStat.Memory(Pid);
 
@@ -178,14 +200,18 @@ public static class ProcStat
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
-    public static (long Resident, long Peak) Memory(int pid)
-    {
-        long Read(string key) => File.ReadLines($"/proc/{pid}/status")
+    public static (long Resident, long Peak) Memory(int pid) =>
+        (Status(pid.ToString(CultureInfo.InvariantCulture), "VmRSS") ?? 0, Status(pid.ToString(CultureInfo.InvariantCulture), "VmHWM") ?? 0);
+
+    /// <summary>
+    /// A memory field of /proc/PROCESS/status in bytes ("self" or a pid), or null when the kernel has none: VmRSS, VmHWM, and
+    /// RssAnon (heaps, stacks), RssFile (mapped assemblies and native libraries) and RssShmem, which add up to VmRSS.
+    /// </summary>
+    public static long? Status(string process, string key) =>
+        File.ReadLines($"/proc/{process}/status")
             .Where(l => l.StartsWith(key + ":", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024)
+            .Select(l => (long?)long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024)
             .FirstOrDefault();
-        return (Read("VmRSS"), Read("VmHWM"));
-    }
 
     /// <summary>The pids of running processes whose command line contains <paramref name="fragment"/> (servers' CPU shares).</summary>
     public static IReadOnlyList<int> Find(string fragment) =>

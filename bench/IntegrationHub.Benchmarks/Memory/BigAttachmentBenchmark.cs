@@ -84,8 +84,8 @@ public static class BigAttachmentBenchmark
             // Warm-up: the whole path once with a small attachment, so JIT and first-use allocations are in the baseline.
             var small = new byte[1024];
             RandomNumberGenerator.Fill(small);
-            await SendAndWaitAsync(sender, Application(run * 1000, small), cases, hub, _ => { });
-            await QuietAsync(hub);
+            await SendAndWaitAsync(sender, HubProcess.Sozialhilfe(run * 1000, small), cases, hub, _ => { });
+            await hub.WaitUntilQuietAsync(20, TimeSpan.FromSeconds(20)); // its follow-up work is done
             var baseline = hub.Memory.Resident;
             var (baselineAnon, baselineFile, baselineShmem) = (Status(hub.Pid, "RssAnon"), Status(hub.Pid, "RssFile"), Status(hub.Pid, "RssShmem"));
 
@@ -108,11 +108,11 @@ public static class BigAttachmentBenchmark
             });
 
             var accepted = 0.0;
-            var delivered = await SendAndWaitAsync(sender, Application(run * 1000 + 1, content), cases, hub, _ => accepted = clock.Elapsed.TotalSeconds);
+            var delivered = await SendAndWaitAsync(sender, HubProcess.Sozialhilfe(run * 1000 + 1, content), cases, hub, _ => accepted = clock.Elapsed.TotalSeconds);
             var deliveredSeconds = clock.Elapsed.TotalSeconds;
             if (delivered.AttachmentCount != 1 || delivered.AttachmentBytes != content.Length)
                 throw new InvalidOperationException($"The procedure received {delivered.AttachmentCount} attachment(s) of {delivered.AttachmentBytes} bytes; sent 1 of {content.Length}.");
-            await QuietAsync(hub);
+            await hub.WaitUntilQuietAsync(20, TimeSpan.FromSeconds(20)); // its follow-up work is done
             await stop.CancelAsync();
             await sampler;
             var (end, peak) = hub.Memory;
@@ -129,16 +129,8 @@ public static class BigAttachmentBenchmark
         }
     }
 
-    /// <summary>A field of /proc/PID/status in bytes: RssAnon (heaps, stacks), RssFile (mapped assemblies and native libraries) and RssShmem add up to VmRSS.</summary>
-    private static long Status(int pid, string key) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key + ":", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
+    private static long Status(int pid, string key) => ProcStat.Status(pid.ToString(CultureInfo.InvariantCulture), key) ?? 0;
 
-    private static DemoApplication Application(int seed, byte[] content)
-    {
-        var application = ApplicationFactory.Sozialhilfe(HubProcess.Offenbach, "63065", "Offenbach am Main", seed, withAttachment: true);
-        return application with { Attachments = [application.Attachments[0] with { Content = content }] };
-    }
 
     /// <summary>Sends one application and waits until the Prosoz-like procedure created its case (at most 5 minutes).</summary>
     private static async Task<SimulatedCase> SendAndWaitAsync(EfaOnlineService sender, DemoApplication application,
@@ -155,17 +147,6 @@ public static class BigAttachmentBenchmark
             await Task.Delay(20);
         }
         throw new TimeoutException($"Submission {id} did not reach the procedure within 5 minutes; see {hub.LogFile}");
-    }
-
-    /// <summary>Waits until the hub used less than 20 ms CPU in one second (its follow-up work is done), at most 20 s.</summary>
-    private static async Task QuietAsync(HubProcess hub)
-    {
-        for (var i = 0; i < 20; i++)
-        {
-            var cpu = hub.CpuTime;
-            await Task.Delay(1000);
-            if ((hub.CpuTime - cpu).TotalMilliseconds < 20) return;
-        }
     }
 
     private static JsonObject ProfileJson(string profile, IReadOnlyList<RunResult> runs)
