@@ -90,6 +90,8 @@ public static class ProblemTypes
     public static readonly ProblemType MunicipalityInSettings = new("municipality-in-settings", "The municipality is configured in the hub's settings (Hub:Tenants), not by file", 409);
     /// <summary>The extension "references" names the credential references (never their values) the hub cannot resolve.</summary>
     public static readonly ProblemType MunicipalityCredentialsUnresolved = new("municipality-credentials-unresolved", "Credential references of the file cannot be resolved in this hub", 422);
+    /// <summary>A file sent over the API names key files (keys:); the hub reads no files of its machine for it. The extension "findings" has their lines.</summary>
+    public static readonly ProblemType MunicipalityKeyFilesRefused = new("municipality-key-files-refused", "A municipality file sent to the hub may not name key files", 422);
     public static readonly ProblemType MunicipalityNotFound = new("municipality-not-found", "No such municipality", 404);
     public static readonly ProblemType MunicipalityVersionNotFound = new("municipality-version-not-found", "No such version of the municipality", 404);
     public static readonly ProblemType MunicipalityNoPreviousVersion = new("municipality-no-previous-version", "The municipality has no previous version to roll back to", 409);

@@ -24,13 +24,15 @@ public static class MunicipalityMapping
     };
 
     /// <summary>
-    /// Maps the file. <paramref name="resolveCredential"/> turns a reference ("env:NAME", "secret:NAME") into the secret,
-    /// or null when it cannot; the names of unresolved references are returned, and the target goes without that credential.
+    /// Maps the file. <paramref name="resolveCredential"/> turns a reference (see <see cref="MunicipalityCredentials"/>) into
+    /// the secret, or null when it cannot; it is asked only for references inside the municipality's namespace. The names
+    /// of unresolved references are returned, and the target goes without that credential or option.
     /// </summary>
     public static (OnboardedMunicipality Municipality, IReadOnlyList<string> Unresolved) ToOnboarded(
         MunicipalityFile file, int version, Func<string, string?> resolveCredential)
     {
         var unresolved = new List<string>();
+        string? Credential(string reference) => MunicipalityCredentials.IsAllowed(file.Ars, reference) ? resolveCredential(reference) : null;
         string Resolve(string name) => file.Targets.ContainsKey(name) ? TargetName(file.Ars, name) : name;
 
         var tenant = new TenantOptions
@@ -62,12 +64,19 @@ public static class MunicipalityMapping
                 [nameof(TargetOptions.Kind)] = target.Kind,
                 [nameof(TargetOptions.BaseUrl)] = target.Endpoint,
             };
-            // Adapter options as their settings name them; "mailbox.baseUrl" is the nested Mailbox:BaseUrl.
+            // Adapter options as their settings name them ("mailbox.baseUrl" is the nested Mailbox:BaseUrl), references resolved
+            // like credentials. Options never replace kind, address or a secret, nor name a file (validation refuses them;
+            // a version stored before that rule is mapped without them).
             foreach (var (key, value) in target.Options)
-                settings[key.Replace('.', ':')] = value;
+            {
+                if (MunicipalityTargetRules.IsReserved(key) || MunicipalityTargetRules.IsPath(key, value)) continue;
+                if (!MunicipalityCredentials.IsReference(value)) settings[MunicipalityTargetRules.SettingKey(key)] = value;
+                else if (Credential(value) is { } resolved) settings[MunicipalityTargetRules.SettingKey(key)] = resolved;
+                else unresolved.Add($"targets.{name}.options.{key} ({value})");
+            }
             if (target.Credentials is { } reference)
             {
-                if (resolveCredential(reference) is { } secret) settings[CredentialSetting(target.Kind)] = secret;
+                if (Credential(reference) is { } secret) settings[CredentialSetting(target.Kind)] = secret;
                 else unresolved.Add($"targets.{name}.credentials ({reference})");
             }
             var section = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -82,20 +91,8 @@ public static class MunicipalityMapping
         return (new OnboardedMunicipality(tenant, targets, grants, version), unresolved);
     }
 
-    /// <summary>Resolves "env:NAME" from the environment and "secret:NAME" from configuration (Hub:Secrets:NAME).</summary>
-    public static Func<string, string?> CredentialResolver(IConfiguration configuration) => reference =>
-    {
-        var separator = reference.IndexOf(':');
-        if (separator < 0) return null;
-        var (scheme, name) = (reference[..separator], reference[(separator + 1)..]);
-        var value = scheme switch
-        {
-            "env" => Environment.GetEnvironmentVariable(name),
-            "secret" => configuration[$"{HubOptions.Section}:Secrets:{name}"],
-            _ => null,
-        };
-        return string.IsNullOrEmpty(value) ? null : value;
-    };
+    /// <summary>Resolves the references of municipality <paramref name="ars"/> inside its own namespace (<see cref="MunicipalityCredentials"/>).</summary>
+    public static Func<string, string?> CredentialResolver(IConfiguration configuration, string ars) => MunicipalityCredentials.Resolver(configuration, ars);
 
     // The adapters bind their options from a section; an in-memory root exposed as the target's section.
     private sealed class RootSection(IConfigurationRoot root, string key) : IConfigurationSection

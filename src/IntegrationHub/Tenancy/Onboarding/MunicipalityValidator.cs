@@ -18,8 +18,13 @@ public sealed class MunicipalityValidationContext
     /// <summary>A certificate expiring within this many days is a warning.</summary>
     public int ExpiryWarningDays { get; init; } = 30;
     public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
-    /// <summary>Key files' paths are relative to this folder; defaults to the file's folder, else the current one.</summary>
+    /// <summary>Key files' paths are relative to this folder and must stay below it; defaults to the file's folder, else the current one.</summary>
     public string? BaseDirectory { get; init; }
+    /// <summary>
+    /// Hosts the file's own targets may use (endpoints and URL options): null for any (an admin who covers every
+    /// municipality, or offline, where the one who applies is not known), else Hub:Onboarding:AllowedTargetHosts.
+    /// </summary>
+    public IReadOnlyCollection<string>? AllowedTargetHosts { get; init; }
 }
 
 /// <summary>The semantic checks of a municipality file; each finding names the field, the problem and what is expected.</summary>
@@ -97,13 +102,26 @@ public static partial class MunicipalityValidator
             if (target.Endpoint.Length > 0 && (!Uri.TryCreate(target.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https")))
                 Error(file.At(path + ".endpoint", path), "endpoint-invalid",
                     $"{path}.endpoint '{target.Endpoint}' is not an absolute http(s) URL; expected e.g. https://prosoz.example.de/api/.");
-            if (target.Credentials is { } credentials && !IsReference(credentials))
-                Error(file.At(path + ".credentials", path), "secret-in-file",
-                    $"{path}.credentials holds a literal value; secrets never go in the file: expected a reference like env:PROSOZ_OFFENBACH_KEY or secret:NAME.");
+            if (target.Credentials is { } credentials)
+                CheckReference(file.At(path + ".credentials", path), path + ".credentials", credentials, secretLike: true);
+            if (context.AllowedTargetHosts is { } hosts && MunicipalityTargetRules.HttpAddress(target.Endpoint) is { } address)
+                CheckHost(file.At(path + ".endpoint", path), path + ".endpoint", address, hosts);
             foreach (var (key, value) in target.Options)
-                if (SecretLikeKey().IsMatch(key) && !IsReference(value))
-                    Error(file.At($"{path}.options.{key}", path), "secret-in-file",
-                        $"{path}.options.{key} looks like a secret and holds a literal value; expected a reference like env:NAME or secret:NAME.");
+            {
+                var at = file.At($"{path}.options.{key}", path);
+                var option = $"{path}.options.{key}";
+                if (MunicipalityTargetRules.IsReserved(key))
+                    Error(at, "option-reserved", $"{option} would override the target's kind, address or secret; expected kind and endpoint " +
+                                                 $"as the target's own keys and its secret only as credentials: a reference like {MunicipalityCredentials.Expected(file.Ars)}.");
+                else if (MunicipalityTargetRules.IsPath(key, value))
+                    Error(at, "option-path-refused", $"{option} names a file, which the hub would read on its own machine; expected the PEM text itself (a block scalar: {key}: |).");
+                else
+                {
+                    CheckReference(at, option, value, SecretLikeKey().IsMatch(key));
+                    if (context.AllowedTargetHosts is { } allowed && MunicipalityTargetRules.HttpAddress(value) is { } optionAddress)
+                        CheckHost(at, option, optionAddress, allowed);
+                }
+            }
         }
 
         // DMS, postbox, evidence
@@ -148,11 +166,19 @@ public static partial class MunicipalityValidator
         {
             var folder = context.BaseDirectory ?? (file.SourcePath is { } source ? Path.GetDirectoryName(Path.GetFullPath(source)) : null) ?? Directory.GetCurrentDirectory();
             if (keys.SigningCertificateFile is { } certificateFile)
-                findings.AddRange(CheckCertificate(file.At("keys.signingCertificateFile", "keys"), certificateFile, Path.Combine(folder, certificateFile), context));
+                findings.AddRange(KeyFile("keys.signingCertificateFile", certificateFile, folder, (at, text) => CheckCertificate(at, certificateFile, text, context)));
             if (keys.DestinationKeyFile is { } keyFile)
-                findings.AddRange(CheckDestinationKey(file.At("keys.destinationKeyFile", "keys"), keyFile, Path.Combine(folder, keyFile)));
+                findings.AddRange(KeyFile("keys.destinationKeyFile", keyFile, folder, (at, pem) => CheckDestinationKey(at, keyFile, pem)));
         }
         return findings;
+
+        // A key file is read only as a regular file below the folder, within the size cap; else the refusal is the finding.
+        IEnumerable<MunicipalityFinding> KeyFile(string path, string written, string folder, Func<FilePosition, string?, IEnumerable<MunicipalityFinding>> check)
+        {
+            var at = file.At(path, "keys");
+            var (text, refused) = MunicipalityKeyFiles.Read(at, path, written, folder);
+            return refused is not null ? [refused] : check(at, text);
+        }
 
         void CheckTarget(FilePosition at, string path, string name, string? requiredKind)
         {
@@ -167,6 +193,28 @@ public static partial class MunicipalityValidator
                 Error(at, "target-kind-mismatch", $"{path} names target '{name}' of kind {(kind.Length == 0 ? "(none)" : kind)}; expected a target of kind {requiredKind}.");
         }
 
+        // A secret-like value must be a reference; any reference must stay in the municipality's namespace.
+        void CheckReference(FilePosition at, string path, string value, bool secretLike)
+        {
+            if (MunicipalityCredentials.IsReference(value))
+            {
+                if (!MunicipalityCredentials.IsAllowed(file.Ars, value))
+                    Error(at, MunicipalityCredentials.ForbiddenCode, $"{path} '{value}' refers to a secret outside municipality {file.Ars}'s own " +
+                                                                     $"namespace; expected {MunicipalityCredentials.Expected(file.Ars)}.");
+            }
+            else if (secretLike)
+                Error(at, "secret-in-file", $"{path} holds a literal value{(path.EndsWith(".credentials", StringComparison.Ordinal) ? "" : " and looks like a secret")}; " +
+                                            $"secrets never go in the file: expected a reference, {MunicipalityCredentials.Expected(file.Ars)}.");
+        }
+
+        void CheckHost(FilePosition at, string path, Uri address, IReadOnlyCollection<string> allowed)
+        {
+            if (!MunicipalityTargetRules.IsAllowedHost(allowed, address))
+                Error(at, "target-host-not-allowed", $"{path} points at host {address.IdnHost}, which is not on the hub's list for admins of single municipalities " +
+                                                     $"({MunicipalityTargetRules.AllowedHostsSetting}: {(allowed.Count == 0 ? "empty" : string.Join(", ", allowed))}); " +
+                                                     "expected one of those hosts, or a shared target of the hub's settings, or an admin who covers every municipality.");
+        }
+
         void CheckEvidenceType(FilePosition at, string path, string type)
         {
             if (!EvidenceTypes.All.Contains(type, StringComparer.Ordinal))
@@ -174,9 +222,9 @@ public static partial class MunicipalityValidator
         }
     }
 
-    private static IEnumerable<MunicipalityFinding> CheckCertificate(FilePosition at, string written, string path, MunicipalityValidationContext context)
+    private static IEnumerable<MunicipalityFinding> CheckCertificate(FilePosition at, string written, string? text, MunicipalityValidationContext context)
     {
-        if (!File.Exists(path))
+        if (text is null)
         {
             yield return MunicipalityFinding.Error(at, "certificate-missing", $"keys.signingCertificateFile '{written}' does not exist; expected a PEM certificate file relative to the municipality file.");
             yield break;
@@ -184,7 +232,7 @@ public static partial class MunicipalityValidator
         X509Certificate2 certificate;
         try
         {
-            certificate = X509Certificate2.CreateFromPem(File.ReadAllText(path));
+            certificate = X509Certificate2.CreateFromPem(text);
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
@@ -209,9 +257,9 @@ public static partial class MunicipalityValidator
         }
     }
 
-    private static IEnumerable<MunicipalityFinding> CheckDestinationKey(FilePosition at, string written, string path)
+    private static IEnumerable<MunicipalityFinding> CheckDestinationKey(FilePosition at, string written, string? pem)
     {
-        if (!File.Exists(path))
+        if (pem is null)
         {
             yield return MunicipalityFinding.Error(at, "destination-key-missing", $"keys.destinationKeyFile '{written}' does not exist; expected a PEM RSA key file relative to the municipality file.");
             yield break;
@@ -221,7 +269,7 @@ public static partial class MunicipalityValidator
         {
             try
             {
-                rsa.ImportFromPem(File.ReadAllText(path));
+                rsa.ImportFromPem(pem);
                 bits = rsa.KeySize;
             }
             catch (Exception e) when (e is CryptographicException or ArgumentException)
@@ -251,13 +299,8 @@ public static partial class MunicipalityValidator
 
     private static bool Digits(string value, int length) => value.Length == length && value.All(char.IsAsciiDigit);
 
-    private static bool IsReference(string value) => CredentialReference().IsMatch(value);
-
     private static string Describe(MunicipalityService service) =>
         service.Name.Length > 0 ? $"{service.LeikaKey} ({service.Name})" : service.LeikaKey;
-
-    [GeneratedRegex(@"^(env|secret):[A-Za-z0-9_.\-/]+$")]
-    private static partial Regex CredentialReference();
 
     [GeneratedRegex("(password|passwd|secret|api[-_]?key|token)$", RegexOptions.IgnoreCase)]
     private static partial Regex SecretLikeKey();

@@ -71,11 +71,11 @@ public sealed class MunicipalityActivation(
                 .Where(v => arsWanted.Contains(v.Ars))
                 .Select(v => new { v.Ars, v.Version, v.Content })
                 .ToListAsync(ct);
-            var resolve = MunicipalityMapping.CredentialResolver(configuration);
             foreach (var row in wanted)
             {
                 var content = versions.FirstOrDefault(v => v.Ars == row.Ars && v.Version == row.ActiveVersion)?.Content;
-                if (Map(row.Ars, row.ActiveVersion, content, resolve) is { } municipality) _active[row.Ars] = municipality;
+                if (Map(row.Ars, row.ActiveVersion, content, MunicipalityMapping.CredentialResolver(configuration, row.Ars)) is { } municipality)
+                    _active[row.Ars] = municipality;
             }
             var disabled = rows.Where(r => r.State == MunicipalityState.Disabled).Select(r => r.Ars).ToHashSet(StringComparer.Ordinal);
             tenants.Activate([.. _active.Values], disabled);

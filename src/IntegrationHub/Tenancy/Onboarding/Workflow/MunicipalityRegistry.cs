@@ -106,13 +106,13 @@ public sealed class MunicipalityRegistry(
         var clock = Stopwatch.StartNew();
         RefuseInvalid(items);
 
-        var resolve = MunicipalityMapping.CredentialResolver(configuration);
         var unresolved = items
-            .SelectMany(p => MunicipalityMapping.ToOnboarded(p.File!, 0, resolve).Unresolved.Select(u => items.Count == 1 ? u : $"{p.Input.Name ?? p.Ars}: {u}"))
+            .SelectMany(p => MunicipalityMapping.ToOnboarded(p.File!, 0, MunicipalityMapping.CredentialResolver(configuration, p.Ars)).Unresolved
+                .Select(u => items.Count == 1 ? u : $"{p.Input.Name ?? p.Ars}: {u}"))
             .ToList();
         if (unresolved.Count > 0)
             throw new MunicipalityRefusedException(ProblemTypes.MunicipalityCredentialsUnresolved,
-                $"The hub cannot resolve these credential references (set the environment variable or Hub:Secrets:NAME): {string.Join("; ", unresolved)}.",
+                $"The hub cannot resolve these credential references (set Hub:Secrets:{{ARS}}:NAME or the environment variable HUB_MUNICIPALITY_{{ARS}}_NAME): {string.Join("; ", unresolved)}.",
                 new Dictionary<string, object?> { ["references"] = unresolved });
 
         // Keys first, in parallel (RSA-4096 takes about a second each): what is activated can be used at once.
@@ -295,6 +295,7 @@ public sealed class MunicipalityRegistry(
         var read = inputs.Select(i => (Input: i, Result: MunicipalityFileReader.Parse(i.Content ?? ""))).ToList();
         foreach (var ars in read.Select(r => r.Result.File?.Ars).OfType<string>().Where(a => a.Length == 12 && a.All(char.IsAsciiDigit)).Distinct())
             Guard(who, ars);
+        RefuseKeyFiles(read);
 
         var arsList = read.Select(r => r.Result.File?.Ars ?? "").Distinct().ToList();
         var rows = await db.Municipalities.Where(m => arsList.Contains(m.Ars)).ToListAsync(ct);
@@ -309,6 +310,10 @@ public sealed class MunicipalityRegistry(
             if (result.File is { } f)
                 batchDestinations.AddRange(f.Services.Select(s => Guid.TryParse(s.Destination, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().Select(id => (id, f.Ars)));
         var targets = hub.Value.Targets.ToDictionary(t => t.Key, t => t.Value.Kind, StringComparer.OrdinalIgnoreCase);
+        // An admin who covers only some municipalities sends their targets only to the hosts the hub's settings allow.
+        IReadOnlyCollection<string>? hosts = who.Municipalities is null
+            ? null
+            : configuration.GetSection(MunicipalityTargetRules.AllowedHostsSetting).Get<string[]>() ?? [];
 
         var prepared = new List<Prepared>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -324,7 +329,7 @@ public sealed class MunicipalityRegistry(
                 foreach (var tenant in tenants.Tenants.Where(t => t.Ars != file.Ars))
                     foreach (var destination in tenant.Destinations) existing.TryAdd(destination.Id, tenant.Ars);
                 foreach (var (id, owner) in batchDestinations.Where(d => d.Ars != file.Ars)) existing.TryAdd(id, owner);
-                findings.AddRange(MunicipalityValidator.Validate(file, new MunicipalityValidationContext { ExistingDestinations = existing, ExistingTargets = targets }));
+                findings.AddRange(MunicipalityValidator.Validate(file, new MunicipalityValidationContext { ExistingDestinations = existing, ExistingTargets = targets, AllowedTargetHosts = hosts }));
                 if (file.Ars.Length > 0 && !seen.Add(file.Ars))
                     findings.Add(MunicipalityFinding.Error(file.At("ars"), "duplicate-municipality", $"ars {file.Ars} is in more than one of the files; expected each municipality once."));
             }
@@ -333,6 +338,25 @@ public sealed class MunicipalityRegistry(
             prepared.Add(new Prepared(input, input.Content ?? "", file, [.. findings.OrderBy(f => f.Line).ThenBy(f => f.Column)], row, active));
         }
         return prepared;
+    }
+
+    /// <summary>
+    /// Key paths in a file sent over the API would make the hub read files of its own machine (any path, /dev/zero):
+    /// refused as a whole; key files are checked offline (hubctl tenant validate), where they belong to the file's author.
+    /// </summary>
+    private static void RefuseKeyFiles(IReadOnlyList<(MunicipalityFileInput Input, MunicipalityReadResult Result)> read)
+    {
+        var paths = new List<(string? Name, MunicipalityFinding Finding)>();
+        foreach (var (input, result) in read)
+            foreach (var (key, value) in new[] { ("keys.destinationKeyFile", result.File?.Keys?.DestinationKeyFile), ("keys.signingCertificateFile", result.File?.Keys?.SigningCertificateFile) })
+                if (value is not null)
+                    paths.Add((input.Name, MunicipalityFinding.Error(result.File!.At(key, "keys"), "key-file-refused",
+                        $"{key}: the hub reads no files named in a file sent to it; check key files offline with hubctl tenant validate and remove keys before plan or apply.")));
+        if (paths.Count == 0) return;
+        throw new MunicipalityRefusedException(ProblemTypes.MunicipalityKeyFilesRefused,
+            $"The file names key files ({string.Join("; ", paths.Select(p => $"{(read.Count > 1 ? p.Name + ":" : "line ")}{p.Finding.Line}:{p.Finding.Column}"))}); " +
+            "the hub reads no files of its machine for a file sent over the API. Check them offline with hubctl tenant validate, then remove keys: before plan or apply.",
+            new Dictionary<string, object?> { ["findings"] = paths.Select(p => FindingView.Of(p.Finding)).ToList() });
     }
 
     /// <summary>The operator covers the municipality, and it is not one of the settings'.</summary>
