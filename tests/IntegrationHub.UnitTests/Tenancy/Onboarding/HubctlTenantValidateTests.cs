@@ -43,6 +43,20 @@ public sealed class HubctlTenantValidateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_target_credential_naming_the_master_key_exits_1_with_credential_reference_forbidden_and_its_line()
+    {
+        var path = Path.Combine(_folder, "064130000000-thief.yaml");
+        var sample = File.ReadAllText(Path.Combine(MunicipalityValidatorTests.FindRepository(), "tenants", "064130000000-offenbach.yaml"));
+        File.WriteAllText(path, sample.Replace("credentials: env:HUB_MUNICIPALITY_064130000000_MARIUS_KEY", "credentials: env:Hub__Keys__MasterKey"));
+        var line = File.ReadAllLines(path).ToList().FindIndex(l => l.Contains("env:Hub__Keys__MasterKey", StringComparison.Ordinal)) + 1;
+
+        (await RunAsync("tenant", "validate", path)).Should().Be(Hubctl.Refused);
+
+        _output.ToString().Should().Contain($"{path}:{line}:18: error credential-reference-forbidden: targets.marius.credentials 'env:Hub__Keys__MasterKey'")
+            .And.Contain("invalid, 1 error");
+    }
+
+    [Fact]
     public async Task Json_lists_the_findings()
     {
         var path = Path.Combine(_folder, "bad.yaml");

@@ -85,16 +85,59 @@ public sealed class MunicipalityActivationTests
     }
 
     [Fact]
-    public void Secret_references_resolve_from_configuration_and_the_environment()
+    public void Secret_references_resolve_only_in_the_municipalitys_own_namespace()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Hub:Secrets:prosoz-dreieich"] = "s3cr3t" }).Build();
-        var resolve = MunicipalityMapping.CredentialResolver(configuration);
-        Environment.SetEnvironmentVariable("ONBOARDING_TEST_KEY", "from-env");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Hub:Secrets:064380003003:prosoz-dreieich"] = "s3cr3t",
+            ["Hub:Secrets:prosoz-dreieich"] = "hub-wide",
+            ["Hub:Secrets:064130000000:prosoz"] = "offenbachs",
+            ["Hub:Keys:MasterKey"] = "master",
+        }).Build();
+        var resolve = MunicipalityMapping.CredentialResolver(configuration, Dreieich);
+        Environment.SetEnvironmentVariable("HUB_MUNICIPALITY_064380003003_ONBOARDING_TEST_KEY", "from-env");
+        Environment.SetEnvironmentVariable("ONBOARDING_TEST_KEY", "any-variable");
+        Environment.SetEnvironmentVariable("Hub__Keys__MasterKey", "master-from-env");
+        try
+        {
+            resolve("secret:prosoz-dreieich").Should().Be("s3cr3t", "secret:NAME reads Hub:Secrets:{ARS}:NAME");
+            resolve("env:HUB_MUNICIPALITY_064380003003_ONBOARDING_TEST_KEY").Should().Be("from-env");
+            resolve("secret:unknown").Should().BeNull();
+            resolve("vault:x").Should().BeNull();
 
-        resolve("secret:prosoz-dreieich").Should().Be("s3cr3t");
-        resolve("env:ONBOARDING_TEST_KEY").Should().Be("from-env");
-        resolve("secret:unknown").Should().BeNull();
-        resolve("vault:x").Should().BeNull();
+            resolve("env:ONBOARDING_TEST_KEY").Should().BeNull("env: names need the municipality's prefix");
+            resolve("env:Hub__Keys__MasterKey").Should().BeNull();
+            resolve("env:HUB_MUNICIPALITY_064130000000_ONBOARDING_TEST_KEY").Should().BeNull("another municipality's prefix");
+            resolve("secret:064130000000:prosoz").Should().BeNull("another municipality's secret");
+            resolve("secret:../Keys/MasterKey").Should().BeNull();
+            resolve("secret::Keys:MasterKey").Should().BeNull();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HUB_MUNICIPALITY_064380003003_ONBOARDING_TEST_KEY", null);
+            Environment.SetEnvironmentVariable("ONBOARDING_TEST_KEY", null);
+            Environment.SetEnvironmentVariable("Hub__Keys__MasterKey", null);
+        }
+    }
+
+    [Fact]
+    public void A_stored_version_with_forbidden_references_or_reserved_options_is_mapped_without_them()
+    {
+        // A version applied before the namespace rule: the resolver is never asked for a reference outside it.
+        var stored = File.Replace("credentials: secret:prosoz-dreieich", "credentials: env:Hub__Keys__MasterKey")
+            .Replace("      resilience.maxRetries: \"7\"", "      resilience.maxRetries: \"7\"\n      callbackSecret: env:X\n      baseUrl: http://evil.example/\n      apiKey: secret:prosoz-dreieich\n      timeout: secret:prosoz-dreieich");
+        var asked = new List<string>();
+        var read = MunicipalityFileReader.Parse(stored);
+
+        var (municipality, unresolved) = MunicipalityMapping.ToOnboarded(read.File!, 1, reference => { asked.Add(reference); return "00:00:09"; });
+
+        asked.Should().Equal("secret:prosoz-dreieich");
+        unresolved.Should().Equal("targets.prosoz.credentials (env:Hub__Keys__MasterKey)");
+        var prosoz = municipality.Targets.Single();
+        prosoz.Options.CallbackSecret.Should().BeNull("neither the forbidden reference nor the literal \"env:X\" of an option becomes the HMAC key");
+        prosoz.Options.BaseUrl.Should().Be("https://prosoz.dreieich.example/api/");
+        prosoz.Settings["ApiKey"].Should().BeNull();
+        prosoz.Options.Timeout.Should().Be(TimeSpan.FromSeconds(9), "a reference in an option resolves like a credential");
     }
 
     [Fact]

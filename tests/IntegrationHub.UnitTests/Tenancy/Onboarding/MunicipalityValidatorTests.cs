@@ -25,7 +25,7 @@ public sealed class MunicipalityValidatorTests : IDisposable
           prosoz:
             kind: Prosoz
             endpoint: https://prosoz.example/api/
-            credentials: env:PROSOZ_KEY
+            credentials: env:HUB_MUNICIPALITY_064130000000_PROSOZ_KEY
         """;
 
     private static IReadOnlyList<MunicipalityFinding> Check(string yaml, MunicipalityValidationContext? context = null) =>
@@ -146,13 +146,84 @@ public sealed class MunicipalityValidatorTests : IDisposable
     [Fact]
     public void Secret_in_file_never_echoes_the_secret()
     {
-        var f = Single(Check(Valid.Replace("env:PROSOZ_KEY", "hunter2-geheim")), "secret-in-file");
+        var f = Single(Check(Valid.Replace("env:HUB_MUNICIPALITY_064130000000_PROSOZ_KEY", "hunter2-geheim")), "secret-in-file");
         f.Line.Should().Be(14);
         f.Message.Should().Contain("targets.prosoz.credentials").And.Contain("env:").And.NotContain("hunter2");
 
-        var option = Single(Check(Valid + "\n    options:\n      apiKey: s3cr3t-value\n"), "secret-in-file");
+        var option = Single(Check(Valid + "\n    options:\n      proxyPassword: s3cr3t-value\n"), "secret-in-file");
         option.Line.Should().Be(16);
-        option.Message.Should().Contain("options.apiKey").And.NotContain("s3cr3t");
+        option.Message.Should().Contain("options.proxyPassword").And.NotContain("s3cr3t");
+    }
+
+    [Theory]
+    [InlineData("env:Hub__Keys__MasterKey")]
+    [InlineData("env:ConnectionStrings__Ledger")]
+    [InlineData("env:PROSOZ_KEY")]
+    [InlineData("env:HUB_MUNICIPALITY_064380003003_PROSOZ_KEY")]
+    [InlineData("env:HUB_MUNICIPALITY_064130000000_")]
+    [InlineData("secret:064380003003:prosoz")]
+    [InlineData("secret:Hub:Keys:MasterKey")]
+    [InlineData("secret:../prosoz")]
+    public void A_credential_reference_outside_the_municipalitys_namespace_is_forbidden_at_its_line(string reference)
+    {
+        var f = Single(Check(Valid.Replace("env:HUB_MUNICIPALITY_064130000000_PROSOZ_KEY", reference)), MunicipalityCredentials.ForbiddenCode);
+        (f.Line, f.Column).Should().Be((14, 18));
+        f.Message.Should().Contain("targets.prosoz.credentials").And.Contain("outside municipality 064130000000")
+            .And.Contain("secret:NAME (read from Hub:Secrets:064130000000:NAME) or env:HUB_MUNICIPALITY_064130000000_NAME");
+    }
+
+    [Fact]
+    public void References_inside_the_namespace_pass() =>
+        Check(Valid.Replace("env:HUB_MUNICIPALITY_064130000000_PROSOZ_KEY", "secret:prosoz-offenbach") +
+              "\n    options:\n      resilience.maxRetries: secret:retries\n      token: env:HUB_MUNICIPALITY_064130000000_TOKEN\n").Should().BeEmpty();
+
+    [Fact]
+    public void References_in_options_follow_the_same_namespace()
+    {
+        var f = Single(Check(Valid + "\n    options:\n      audience: env:Hub__Keys__MasterKey\n"), MunicipalityCredentials.ForbiddenCode);
+        (f.Line, f.Column).Should().Be((16, 17));
+        f.Message.Should().Contain("targets.prosoz.options.audience 'env:Hub__Keys__MasterKey'");
+    }
+
+    [Theory]
+    [InlineData("callbackSecret: env:HUB_MUNICIPALITY_064130000000_X")]
+    [InlineData("CallbackSecret: my-hmac-key")]
+    [InlineData("kind: Marius")]
+    [InlineData("baseUrl: https://elsewhere.example/")]
+    [InlineData("endpoint: https://elsewhere.example/")]
+    [InlineData("apiKey: secret:prosoz")]
+    [InlineData("mailbox.apiKey: secret:prosoz")]
+    [InlineData("Mailbox.ApiKey: secret:prosoz")]
+    public void Options_may_not_override_kind_address_or_a_secret(string option)
+    {
+        var f = Single(Check(Valid + "\n    options:\n      " + option + "\n"), "option-reserved");
+        f.Line.Should().Be(16);
+        f.Message.Should().Contain("would override the target's kind, address or secret");
+    }
+
+    [Fact]
+    public void Options_that_the_adapter_reads_as_a_file_must_be_pem_text()
+    {
+        var f = Single(Check(Valid + "\n    options:\n      mailbox.procedureCertificate: /etc/shadow\n"), "option-path-refused");
+        f.Line.Should().Be(16);
+        Single(Check(Valid + "\n    options:\n      identityProviderKey: ../../keys/idp.pem\n"), "option-path-refused");
+        Check(Valid + "\n    options:\n      identityProviderKey: |\n        -----BEGIN PUBLIC KEY-----\n        MIIB\n        -----END PUBLIC KEY-----\n").Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Hosts_of_own_targets_are_checked_against_the_allow_list_when_the_context_has_one()
+    {
+        var withMailbox = Valid + "\n    options:\n      mailbox.baseUrl: http://10.0.0.5:8080/xta/\n";
+        Check(withMailbox).Should().BeEmpty("no list: any host (an unscoped admin, or offline)");
+        Check(withMailbox, new MunicipalityValidationContext { AllowedTargetHosts = ["PROSOZ.example", "10.0.0.5"] }).Should().BeEmpty();
+        Check(withMailbox, new MunicipalityValidationContext { AllowedTargetHosts = ["*.example", "10.0.0.5"] }).Should().BeEmpty();
+
+        var findings = Check(withMailbox, new MunicipalityValidationContext { AllowedTargetHosts = ["procedures.example"] });
+        findings.Where(f => f.Code == "target-host-not-allowed").Select(f => f.Line).Should().Equal(13, 16);
+        findings.First().Message.Should().Contain("targets.prosoz.endpoint points at host prosoz.example").And.Contain("Hub:Onboarding:AllowedTargetHosts: procedures.example");
+        Check(Valid, new MunicipalityValidationContext { AllowedTargetHosts = [] }).Should().ContainSingle(f => f.Code == "target-host-not-allowed");
+        Check(Valid, new MunicipalityValidationContext { AllowedTargetHosts = ["*.prosoz.example"] }).Should().ContainSingle(f => f.Code == "target-host-not-allowed",
+            "a wildcard covers the hosts below, not the domain itself");
     }
 
     [Fact]
@@ -320,6 +391,39 @@ public sealed class MunicipalityValidatorTests : IDisposable
         f.Code.Should().Be("target-unreachable");
         (f.Line, f.Severity).Should().Be((13, FindingSeverity.Error));
         f.Message.Should().Contain("targets.prosoz.endpoint").And.Contain("connection refused");
+    }
+
+    [Theory]
+    [InlineData("../outside.pem")]
+    [InlineData("/etc/passwd")]
+    [InlineData("/dev/zero")]
+    [InlineData("sub/../../outside.pem")]
+    public void Key_files_are_read_only_below_the_files_folder(string path)
+    {
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(_folder)!, "outside.pem"), "x");
+        var f = Single(CheckKeys("destinationKeyFile: " + path), "key-file-outside-folder");
+        f.Line.Should().Be(16);
+        f.Message.Should().Contain("is not below the municipality file's folder");
+    }
+
+    [Fact]
+    public void Key_files_reached_through_a_symbolic_link_are_refused()
+    {
+        File.CreateSymbolicLink(Path.Combine(_folder, "zero.pem"), "/dev/zero");
+        Directory.CreateSymbolicLink(Path.Combine(_folder, "etc"), "/etc");
+        Single(CheckKeys("destinationKeyFile: zero.pem"), "key-file-outside-folder").Message.Should().Contain("symbolic link");
+        Single(CheckKeys("signingCertificateFile: etc/hostname"), "key-file-outside-folder").Message.Should().Contain("symbolic link");
+    }
+
+    [Fact]
+    public void Key_files_must_be_regular_non_empty_and_at_most_64_KiB()
+    {
+        File.WriteAllText(Path.Combine(_folder, "empty.pem"), "");
+        Directory.CreateDirectory(Path.Combine(_folder, "folder.pem"));
+        File.WriteAllText(Path.Combine(_folder, "huge.pem"), new string('A', MunicipalityKeyFiles.MaxBytes + 1));
+        Single(CheckKeys("destinationKeyFile: empty.pem"), "key-file-not-regular");
+        Single(CheckKeys("destinationKeyFile: folder.pem"), "key-file-not-regular");
+        Single(CheckKeys("destinationKeyFile: huge.pem"), "key-file-too-large").Message.Should().Contain("at most 64 KiB");
     }
 
     private IReadOnlyList<MunicipalityFinding> CheckKeys(string line, int expiryWarningDays = 30)
