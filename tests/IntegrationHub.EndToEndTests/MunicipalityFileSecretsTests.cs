@@ -5,40 +5,34 @@ using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Simulators;
 using IntegrationHub.Tenancy;
+using IntegrationHub.Tenancy.Onboarding;
 using Microsoft.Extensions.DependencyInjection;
 using Hubctl = IntegrationHub.Cli.Hubctl;
 
 namespace IntegrationHub.EndToEndTests;
 
 /// <summary>
-/// The hub with an admin who covers only two municipalities that are onboarded by file, a secret in each of two
+/// The onboarding hub with one more admin, who covers only two municipalities that are onboarded by file, a secret in each of two
 /// municipalities' namespaces, and the simulators' host as the only host such an admin's files may use.
 /// </summary>
-public class MunicipalityFileSecretsFixture : HubFixture
+public class MunicipalityFileSecretsFixture : OnboardingHubFixture
 {
     public const string Seligenstadt = "064380012012", Hainburg = "064380013013";
     public const string ScopedAdminKey = "seligenstadt-admin-e2e-key";
     public const string SeligenstadtSecret = "seligenstadt-prosoz-callback-secret", OffenbachSecret = "offenbach-only-secret";
 
-    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => new Dictionary<string, string>
+    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => base.Settings(simulators).Concat(new Dictionary<string, string>
     {
-        ["Hub:Operations:Operators:4:Name"] = "ops-admin-seligenstadt",
-        ["Hub:Operations:Operators:4:Role"] = "Admin",
-        ["Hub:Operations:Operators:4:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ScopedAdminKey))),
-        ["Hub:Operations:Operators:4:Municipalities:0"] = Seligenstadt,
-        ["Hub:Operations:Operators:4:Municipalities:1"] = Hainburg,
+        ["Hub:Operations:Operators:5:Name"] = "ops-admin-seligenstadt",
+        ["Hub:Operations:Operators:5:Role"] = "Admin",
+        ["Hub:Operations:Operators:5:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ScopedAdminKey))),
+        ["Hub:Operations:Operators:5:Municipalities:0"] = Seligenstadt,
+        ["Hub:Operations:Operators:5:Municipalities:1"] = Hainburg,
         ["Hub:Onboarding:AllowedTargetHosts:0"] = simulators.BaseAddress.Host,
         [$"Hub:Secrets:{Seligenstadt}:prosoz"] = SeligenstadtSecret,
         // Another municipality's secret, and (before the namespace rule) how a file could name it: secret:064130000000:prosoz.
         [$"Hub:Secrets:{Offenbach}:prosoz"] = OffenbachSecret,
-    };
-
-    public HttpClient Api(string key)
-    {
-        var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        return client;
-    }
+    });
 }
 
 /// <summary>
@@ -80,7 +74,7 @@ public sealed class MunicipalityFileSecretsTests(MunicipalityFileSecretsFixture 
     /// <summary>Validate and plan name the finding at its line; apply refuses with municipality-invalid and activates nothing.</summary>
     private async Task RefusedEverywhereAsync(HttpClient api, string content, int line, string code)
     {
-        var ars = MunicipalityFileReaderArs(content);
+        var ars = MunicipalityFileReader.Parse(content).File!.Ars;
         Findings(await PostAsync(api, "/validate", content, HttpStatusCode.OK)).Should().Contain((line, code));
         var plan = await PostAsync(api, "/plan", content, HttpStatusCode.OK);
         plan["valid"]!.GetValue<bool>().Should().BeFalse();
@@ -91,8 +85,6 @@ public sealed class MunicipalityFileSecretsTests(MunicipalityFileSecretsFixture 
         Findings(refused).Should().Contain((line, code));
         Tenants.FindTenant(ars).Should().BeNull();
     }
-
-    private static string MunicipalityFileReaderArs(string content) => IntegrationHub.Tenancy.Onboarding.MunicipalityFileReader.Parse(content).File!.Ars;
 
     [Theory]
     [InlineData("env:Hub__Keys__MasterKey")]

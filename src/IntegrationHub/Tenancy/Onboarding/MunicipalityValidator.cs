@@ -198,7 +198,8 @@ public static partial class MunicipalityValidator
         {
             if (MunicipalityCredentials.IsReference(value))
             {
-                if (!MunicipalityCredentials.IsAllowed(file.Ars, value))
+                // Without a valid ARS there is no namespace yet; ars-format already says so.
+                if (arsValid && !MunicipalityCredentials.IsAllowed(file.Ars, value))
                     Error(at, MunicipalityCredentials.ForbiddenCode, $"{path} '{value}' refers to a secret outside municipality {file.Ars}'s own " +
                                                                      $"namespace; expected {MunicipalityCredentials.Expected(file.Ars)}.");
             }
