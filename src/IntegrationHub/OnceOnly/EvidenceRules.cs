@@ -15,6 +15,8 @@ public static class EvidenceRefusalReasons
     public const string AndereKommune = "ANDERE_KOMMUNE";
     public const string RolleNichtBerechtigt = "ROLLE_NICHT_BERECHTIGT";
     public const string KeinAnbieter = "KEIN_ANBIETER";
+    /// <summary>The requester claimed a consent that is not one the citizen gave (see <see cref="SubmissionConsents"/>): free text, another person's.</summary>
+    public const string EinwilligungNichtBelegt = "EINWILLIGUNG_NICHT_BELEGT";
 }
 
 /// <summary>The provider that answers a lookup: its configuration entry, its target name and the target.</summary>
@@ -36,19 +38,9 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDi
 {
     public EvidenceDecision Check(EvidenceRequest request, EvidenceRequester requester)
     {
-        if (string.IsNullOrWhiteSpace(request.Purpose))
-            return EvidenceDecision.Refuse(EvidenceRefusalReasons.ZweckFehlt, "The request names no purpose.");
-        if (request.RequesterArs != requester.Ars)
-            return EvidenceDecision.Refuse(EvidenceRefusalReasons.AndereKommune,
-                $"The requester works for municipality {requester.Ars}, the request is for {request.RequesterArs}.");
-        if (!requester.EvidenceTypes.Contains(request.EvidenceType))
-            return EvidenceDecision.Refuse(EvidenceRefusalReasons.RolleNichtBerechtigt,
-                $"The requester's role does not allow evidence type {request.EvidenceType}.");
-
-        var provider = ProviderFor(request.RequesterArs, request.EvidenceType);
-        if (provider is null)
-            return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeinAnbieter,
-                $"No provider of {request.EvidenceType} is configured for municipality {request.RequesterArs}.");
+        var eligible = Eligibility(request, requester);
+        if (!eligible.Allowed) return eligible;
+        var provider = eligible.Provider!;
 
         var basis = Normalize(request.LegalBasis);
         if (basis is not null && provider.Options.LegalBases.Any(b => Normalize(b) == basis))
@@ -63,6 +55,25 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDi
         return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeineRechtsgrundlage, basis is null
             ? "Neither a legal basis nor the citizen's consent was given."
             : $"The legal basis is not one configured for {request.EvidenceType}, and no consent was given.", provider);
+    }
+
+    /// <summary>Everything but the justification: purpose, municipality, role and provider (allowed = with the provider to ask).</summary>
+    public EvidenceDecision Eligibility(EvidenceRequest request, EvidenceRequester requester)
+    {
+        if (string.IsNullOrWhiteSpace(request.Purpose))
+            return EvidenceDecision.Refuse(EvidenceRefusalReasons.ZweckFehlt, "The request names no purpose.");
+        if (request.RequesterArs != requester.Ars)
+            return EvidenceDecision.Refuse(EvidenceRefusalReasons.AndereKommune,
+                $"The requester works for municipality {requester.Ars}, the request is for {request.RequesterArs}.");
+        if (!requester.EvidenceTypes.Contains(request.EvidenceType))
+            return EvidenceDecision.Refuse(EvidenceRefusalReasons.RolleNichtBerechtigt,
+                $"The requester's role does not allow evidence type {request.EvidenceType}.");
+
+        var provider = ProviderFor(request.RequesterArs, request.EvidenceType);
+        if (provider is null)
+            return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeinAnbieter,
+                $"No provider of {request.EvidenceType} is configured for municipality {request.RequesterArs}.");
+        return EvidenceDecision.Allow(provider);
     }
 
     /// <summary>The provider of an evidence type for a municipality, if configured.</summary>
