@@ -76,6 +76,10 @@ public sealed class AccessHubFixture : HubFixture
             ["Hub:EvidenceRequesters:1:Authority"] = "Wohngeldstelle Darmstadt",
             ["Hub:EvidenceRequesters:1:Procedure"] = "Marius Wohngeld",
             ["Hub:EvidenceRequesters:1:EvidenceTypes:0"] = EvidenceTypes.Meldedaten,
+            // The test's callback is on loopback over http: allowed only with the development setting and on the allow-list.
+            ["Hub:OnceOnly:AllowHttpLoopbackCallbacks"] = "true",
+            ["Hub:EvidenceRequesters:1:CallbackOrigins:0"] = "http://127.0.0.1:9",
+            ["Hub:EvidenceRequesters:1:CallbackSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             [$"Hub:DeliveryServices:{DeliveryServiceName}:BaseUrl"] = new Uri(simulators.BaseAddress, "fitconnect/").ToString(),
             [$"Hub:DeliveryServices:{DeliveryServiceName}:ClientId"] = "hub-subscriber",
             [$"Hub:DeliveryServices:{DeliveryServiceName}:ClientSecret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
