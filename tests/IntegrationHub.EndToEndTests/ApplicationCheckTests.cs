@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
 using IntegrationHub.CaseStatus;
+using IntegrationHub.Contracts;
 using IntegrationHub.Contracts.Xoev.Nachweis;
 using IntegrationHub.Ledger;
 using IntegrationHub.OnceOnly;
@@ -123,8 +124,7 @@ public sealed class ApplicationCheckTests(ApplicationCheckFixture hub) : IClassF
 
     // ----- Sozialhilfe: residence title, income and other benefits are compared with what the application states -----
 
-    private static readonly XNamespace Sh = "urn:integrationhub:xoev:sozialhilfe:1.0";
-    private static readonly XNamespace Ihc = "urn:integrationhub:xoev:common:1.0";
+    private static readonly XNamespace Sh = XoevSchemas.SozialhilfeNamespace, Ihc = XoevSchemas.CommonNamespace;
 
     /// <summary>The first Sozialhilfe application from <paramref name="firstSeed"/> on that fits (the factory draws the residence status and incomes from the seed).</summary>
     private static (DemoApplication Application, XElement Root) SozialhilfeWhere(int firstSeed, Func<XElement, bool> fits) =>

@@ -168,7 +168,12 @@ public sealed class EvidenceRequestProcessor(
             Finish(record, EvidenceRequestStatus.Delivered, now);
             logger.LogInformation("Evidence request {RequestId}: result {Outcome} delivered to the callback.", record.Id, record.Outcome);
         }
-        else if (key is null || now - record.CreatedAt >= options.Value.GiveUpAfter)
+        else if (key is null)
+        {
+            logger.LogError("Evidence request {RequestId}: the requester's callback origins or callback secret no longer allow this callback; the status shows Failed.", record.Id);
+            Finish(record, EvidenceRequestStatus.Failed, now);
+        }
+        else if (now - record.CreatedAt >= options.Value.GiveUpAfter)
         {
             logger.LogError("Evidence request {RequestId}: gave up delivering the result after {Attempts} callbacks; the status shows Failed.", record.Id, record.CallbackAttempts);
             Finish(record, EvidenceRequestStatus.Failed, now);

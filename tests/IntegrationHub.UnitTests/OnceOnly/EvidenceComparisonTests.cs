@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using IntegrationHub.Contracts;
 using IntegrationHub.OnceOnly;
 using IntegrationHub.OnceOnly.Checks;
 
@@ -11,9 +12,7 @@ namespace IntegrationHub.UnitTests.OnceOnly;
 /// </summary>
 public sealed class EvidenceComparisonTests
 {
-    private const string Ihc = "urn:integrationhub:xoev:common:1.0";
-    private const string Sh = "urn:integrationhub:xoev:sozialhilfe:1.0";
-    private const string Wg = "urn:integrationhub:xoev:wohngeld:1.0";
+    private const string Ihc = XoevSchemas.CommonNamespace, Sh = XoevSchemas.SozialhilfeNamespace, Wg = XoevSchemas.WohngeldNamespace;
 
     // A Sozialhilfe application of 2026-03-02 (only the parts the checks read).
     private static ApplicationStatement Sozialhilfe(XElement aufenthaltsstatus, params (string Art, string Betrag)[] einkommen)
