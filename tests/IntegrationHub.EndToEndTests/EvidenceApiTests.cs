@@ -99,6 +99,7 @@ public sealed class EvidenceHubFixture : HubFixture
             ["Hub:Tenants:0:Evidence:Providers:0:Type"] = EvidenceTypes.Meldedaten,
             ["Hub:Tenants:0:Evidence:Providers:0:Target"] = "melderegister-of",
             ["Hub:Tenants:0:Evidence:Providers:0:LegalBases:0"] = "§ 67a Abs. 1 SGB X",
+            ["Hub:Tenants:0:Evidence:Providers:0:LegalBases:1"] = "§ 23 Abs. 3 WoGG",
             ["Hub:Tenants:0:Evidence:Providers:1:Type"] = EvidenceTypes.Leistungsbezug,
             ["Hub:Tenants:0:Evidence:Providers:1:Target"] = "sozialamt-of",
             ["Hub:Tenants:0:Evidence:Providers:1:LegalBases:0"] = "§ 118 Abs. 1 SGB XII",
@@ -113,6 +114,8 @@ public sealed class EvidenceHubFixture : HubFixture
             ["Hub:EvidenceRequesters:0:EvidenceTypes:0"] = EvidenceTypes.Leistungsbezug,
             ["Hub:EvidenceRequesters:0:EvidenceTypes:1"] = EvidenceTypes.Meldedaten,
             ["Hub:EvidenceRequesters:0:EvidenceTypes:2"] = EvidenceTypes.Einkommen,
+            ["Hub:EvidenceRequesters:0:LegalBases:LEISTUNGSBEZUG:0"] = "§ 118 Abs. 1 SGB XII",
+            ["Hub:EvidenceRequesters:0:LegalBases:MELDEDATEN:0"] = "§ 67a Abs. 1 SGB X",
             // The receiver listens on http loopback: allowed only with the development setting, and only on the allow-list.
             ["Hub:OnceOnly:AllowHttpLoopbackCallbacks"] = "true",
             ["Hub:EvidenceRequesters:0:CallbackOrigins:0"] = CallbackBase.GetLeftPart(UriPartial.Authority),
@@ -123,6 +126,7 @@ public sealed class EvidenceHubFixture : HubFixture
             ["Hub:EvidenceRequesters:1:Authority"] = "Wohngeldstelle Darmstadt",
             ["Hub:EvidenceRequesters:1:Procedure"] = "Marius Wohngeld",
             ["Hub:EvidenceRequesters:1:EvidenceTypes:0"] = EvidenceTypes.Meldedaten,
+            ["Hub:EvidenceRequesters:1:LegalBases:MELDEDATEN:0"] = "§ 23 Abs. 3 WoGG",
         };
     }
 
@@ -379,6 +383,15 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
     {
         await RefusalAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, municipality: HubFixture.Darmstadt, legalBasis: "§ 67a Abs. 1 SGB X"),
             await TokenAsync(EvidenceHubFixture.WohngeldDarmstadt)), "KEINE_RECHTSGRUNDLAGE");
+    }
+
+    [Fact]
+    public async Task A_legal_basis_of_the_municipalitys_provider_not_configured_for_this_requester_does_not_count()
+    {
+        // Offenbach's Melderegister may be asked under § 23 WoGG (by the Wohngeldstelle); the Sozialamt has § 67a SGB X only.
+        var problem = await RefusalAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: "§ 23 Abs. 3 WoGG"), await TokenAsync()),
+            "KEINE_RECHTSGRUNDLAGE");
+        problem["detail"]!.GetValue<string>().Should().Contain("this requester");
     }
 
     [Fact]

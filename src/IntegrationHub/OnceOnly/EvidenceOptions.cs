@@ -44,6 +44,11 @@ public sealed class EvidenceRequesterOptions
     /// <summary>The evidence types the procedure's role allows.</summary>
     public List<string> EvidenceTypes { get; set; } = [];
     /// <summary>
+    /// Per evidence type, the legal bases this procedure may invoke (e.g. <c>"LEISTUNGSBEZUG": ["§ 118 Abs. 1 SGB XII"]</c>); a
+    /// basis counts only if the municipality's provider lists it too. None for a type: the procedure needs the citizen's consent.
+    /// </summary>
+    public Dictionary<string, List<string>> LegalBases { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
     /// Where the hub may post asynchronous results: origins (<c>https://prosoz.offenbach.example</c>, scheme, host and port).
     /// None (the default): the requester asks synchronously only. http is accepted only for a loopback host and only while
     /// Hub:OnceOnly:AllowHttpLoopbackCallbacks is on (development and tests).
@@ -143,6 +148,13 @@ public sealed class EvidenceConfigurationValidation(IOptions<OnceOnlyOptions> on
                 yield return $"{who}: no evidence types; its role allows none.";
             foreach (var type in requester.EvidenceTypes.Where(t => !EvidenceTypes.All.Contains(t)))
                 yield return $"{who}: unknown evidence type '{type}' (known: {known}).";
+            foreach (var (type, bases) in requester.LegalBases)
+            {
+                if (!requester.EvidenceTypes.Contains(type))
+                    yield return $"{who}: legal bases for {type}, which its role does not allow.";
+                if (bases.Count == 0 || bases.Any(string.IsNullOrWhiteSpace))
+                    yield return $"{who}: a legal basis of {type} is empty.";
+            }
             foreach (var origin in requester.CallbackOrigins)
                 if (EvidenceCallbacks.OriginProblem(origin, allowHttpLoopbackCallbacks) is { } problem)
                     yield return $"{who}: callback origin '{origin}' {problem}";

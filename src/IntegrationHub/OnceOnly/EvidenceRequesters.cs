@@ -6,8 +6,12 @@ using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.OnceOnly;
 
-/// <summary>Who asks for evidence: a specialist procedure of one municipality, limited to the evidence types of its role.</summary>
-public sealed record EvidenceRequester(string ClientId, string Ars, string Authority, string Procedure, IReadOnlySet<string> EvidenceTypes);
+/// <summary>
+/// Who asks for evidence: a specialist procedure of one municipality, limited to the evidence types of its role and, without
+/// the citizen's consent, to the legal bases configured for it per type.
+/// </summary>
+public sealed record EvidenceRequester(string ClientId, string Ars, string Authority, string Procedure, IReadOnlySet<string> EvidenceTypes,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> LegalBases);
 
 /// <summary>The registered evidence requesters; client secrets are kept only as SHA-256.</summary>
 public sealed class EvidenceRequesters
@@ -48,5 +52,6 @@ public sealed class EvidenceRequesters
     public EvidenceRequester? Find(string clientId) => _requesters.TryGetValue(clientId, out var entry) ? entry.Requester : null;
 
     private static EvidenceRequester ToRequester(EvidenceRequesterOptions r) =>
-        new(r.ClientId, r.Ars, r.Authority, r.Procedure, r.EvidenceTypes.ToHashSet(StringComparer.Ordinal));
+        new(r.ClientId, r.Ars, r.Authority, r.Procedure, r.EvidenceTypes.ToHashSet(StringComparer.Ordinal),
+            r.LegalBases.ToDictionary(b => b.Key, IReadOnlyList<string> (b) => b.Value.ToList(), StringComparer.Ordinal));
 }

@@ -32,7 +32,8 @@ public sealed record EvidenceDecision(EvidenceProviderEntry? Provider, string? R
 
 /// <summary>
 /// Who may ask what. <see cref="EvidenceRequest.RequesterArs"/> is the municipality the lookup is made for (the case's);
-/// the requester is who authenticated. Checked in this order: purpose, municipality, role, provider, legal basis or consent.
+/// the requester is who authenticated. Checked in this order: purpose, municipality, role, provider, legal basis (configured
+/// for the provider and for the requester) or consent (its scope; that the citizen gave it, SubmissionConsents checks first).
 /// </summary>
 public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDirectory? tenants = null)
 {
@@ -42,8 +43,10 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDi
         if (!eligible.Allowed) return eligible;
         var provider = eligible.Provider!;
 
+        // A legal basis counts where the municipality's provider and this requester both list it for the type.
         var basis = Normalize(request.LegalBasis);
-        if (basis is not null && provider.Options.LegalBases.Any(b => Normalize(b) == basis))
+        var own = requester.LegalBases.GetValueOrDefault(request.EvidenceType) ?? [];
+        if (basis is not null && provider.Options.LegalBases.Any(b => Normalize(b) == basis) && own.Any(b => Normalize(b) == basis))
             return EvidenceDecision.Allow(provider);
         var consentGiven = !string.IsNullOrWhiteSpace(request.ConsentReference);
         if (consentGiven && request.ConsentScope.Contains(request.EvidenceType, StringComparer.Ordinal))
@@ -54,7 +57,7 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDi
                 $"The consent's scope does not include {request.EvidenceType}" + (basis is null ? "." : ", and the legal basis is not one configured for it."), provider);
         return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeineRechtsgrundlage, basis is null
             ? "Neither a legal basis nor the citizen's consent was given."
-            : $"The legal basis is not one configured for {request.EvidenceType}, and no consent was given.", provider);
+            : $"The legal basis is not one configured for {request.EvidenceType} and this requester, and no consent was given.", provider);
     }
 
     /// <summary>Everything but the justification: purpose, municipality, role and provider (allowed = with the provider to ask).</summary>

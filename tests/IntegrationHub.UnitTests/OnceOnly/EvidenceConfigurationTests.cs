@@ -74,6 +74,15 @@ public sealed class EvidenceConfigurationTests
     }
 
     [Fact]
+    public void Legal_bases_of_a_requester_for_a_type_its_role_does_not_allow_or_empty_ones_are_named()
+    {
+        Errors(h => h.EvidenceRequesters[0].LegalBases[EvidenceTypes.Leistungsbezug] = ["§ 118 SGB XII"]).Should().ContainSingle()
+            .Which.Should().Be("Evidence requester 'wohngeld-of': legal bases for LEISTUNGSBEZUG, which its role does not allow.");
+        Errors(h => h.EvidenceRequesters[0].LegalBases[EvidenceTypes.Einkommen] = [" "]).Should().ContainSingle()
+            .Which.Should().Be("Evidence requester 'wohngeld-of': a legal basis of EINKOMMEN is empty.");
+    }
+
+    [Fact]
     public void A_requester_sharing_a_client_id_with_a_sender_is_named()
     {
         Errors(h => h.Senders.Add(new SenderClientOptions { ClientId = "wohngeld-of" })).Should().ContainSingle()

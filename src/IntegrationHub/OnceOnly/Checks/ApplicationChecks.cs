@@ -91,7 +91,8 @@ public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory 
         var request = new EvidenceRequest(Guid.NewGuid(), submission.Ars, tenant?.Name ?? submission.Ars, Procedure, type,
             $"Prüfung der Angaben im Antrag {submission.Id} ({submission.ServiceName})",
             consented ? null : legalBasis, consented ? SubmissionConsents.Reference(submission.Id) : null, consented ? [type] : [], person, DateTimeOffset.UtcNow);
-        var requester = new EvidenceRequester("integrationhub", submission.Ars, request.RequesterAuthority, Procedure, new HashSet<string> { type });
+        var requester = new EvidenceRequester("integrationhub", submission.Ars, request.RequesterAuthority, Procedure, new HashSet<string> { type },
+            new Dictionary<string, IReadOnlyList<string>> { [type] = legalBasis is null ? [] : [legalBasis] });
 
         var result = await evidence.LookupAsync(request, requester, ct, Timeout);
         return result.Outcome switch
