@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -11,6 +12,8 @@ using IntegrationHub.Intake.Callbacks;
 using IntegrationHub.Ledger;
 using IntegrationHub.OnceOnly;
 using IntegrationHub.Simulators;
+using IntegrationHub.Simulators.EfA;
+using IntegrationHub.Simulators.Evidence;
 using IntegrationHub.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -72,6 +75,8 @@ public sealed class EvidenceHubFixture : HubFixture
     }
 
     public string RequesterSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+    /// <summary>The HMAC key of the callbacks: a secret of its own, not derived from the client secret.</summary>
+    public string CallbackSecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public ScriptedEvidenceProvider Provider { get; } = new();
     public RecordingAccessProtocol Protocol { get; } = new();
 
@@ -94,6 +99,7 @@ public sealed class EvidenceHubFixture : HubFixture
             ["Hub:Tenants:0:Evidence:Providers:0:Type"] = EvidenceTypes.Meldedaten,
             ["Hub:Tenants:0:Evidence:Providers:0:Target"] = "melderegister-of",
             ["Hub:Tenants:0:Evidence:Providers:0:LegalBases:0"] = "§ 67a Abs. 1 SGB X",
+            ["Hub:Tenants:0:Evidence:Providers:0:LegalBases:1"] = "§ 23 Abs. 3 WoGG",
             ["Hub:Tenants:0:Evidence:Providers:1:Type"] = EvidenceTypes.Leistungsbezug,
             ["Hub:Tenants:0:Evidence:Providers:1:Target"] = "sozialamt-of",
             ["Hub:Tenants:0:Evidence:Providers:1:LegalBases:0"] = "§ 118 Abs. 1 SGB XII",
@@ -108,12 +114,19 @@ public sealed class EvidenceHubFixture : HubFixture
             ["Hub:EvidenceRequesters:0:EvidenceTypes:0"] = EvidenceTypes.Leistungsbezug,
             ["Hub:EvidenceRequesters:0:EvidenceTypes:1"] = EvidenceTypes.Meldedaten,
             ["Hub:EvidenceRequesters:0:EvidenceTypes:2"] = EvidenceTypes.Einkommen,
+            ["Hub:EvidenceRequesters:0:LegalBases:LEISTUNGSBEZUG:0"] = "§ 118 Abs. 1 SGB XII",
+            ["Hub:EvidenceRequesters:0:LegalBases:MELDEDATEN:0"] = "§ 67a Abs. 1 SGB X",
+            // The receiver listens on http loopback: allowed only with the development setting, and only on the allow-list.
+            ["Hub:OnceOnly:AllowHttpLoopbackCallbacks"] = "true",
+            ["Hub:EvidenceRequesters:0:CallbackOrigins:0"] = CallbackBase.GetLeftPart(UriPartial.Authority),
+            ["Hub:EvidenceRequesters:0:CallbackSecret"] = CallbackSecret,
             ["Hub:EvidenceRequesters:1:ClientId"] = WohngeldDarmstadt,
             ["Hub:EvidenceRequesters:1:SecretSha256"] = hash,
             ["Hub:EvidenceRequesters:1:Ars"] = Darmstadt,
             ["Hub:EvidenceRequesters:1:Authority"] = "Wohngeldstelle Darmstadt",
             ["Hub:EvidenceRequesters:1:Procedure"] = "Marius Wohngeld",
             ["Hub:EvidenceRequesters:1:EvidenceTypes:0"] = EvidenceTypes.Meldedaten,
+            ["Hub:EvidenceRequesters:1:LegalBases:MELDEDATEN:0"] = "§ 23 Abs. 3 WoGG",
         };
     }
 
@@ -248,14 +261,43 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
         JsonSerializer.Serialize(entry).Should().NotContain(IdNr);
     }
 
-    [Fact]
-    public async Task Consent_covering_the_type_suffices_and_a_person_may_be_named_instead_of_the_IDNr()
+    // ----- consent: only as the citizen gave it in an application -----
+
+    /// <summary>An application to Offenbach, accepted by the hub; its einwilligung covers MELDEDATEN and LEISTUNGSBEZUG (Sozialhilfe) or MELDEDATEN and EINKOMMEN (Wohngeld).</summary>
+    private async Task<(Guid SubmissionId, RegisteredPerson Applicant)> AcceptedApplicationAsync(int seed, bool wohngeld = false)
     {
-        var body = Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: null,
-            consent: new JsonObject { ["reference"] = "EINW-2026-0042", ["scope"] = new JsonArray(EvidenceTypes.Meldedaten) });
+        var application = wohngeld
+            ? ApplicationFactory.Wohngeld(HubFixture.Offenbach, "63065", "Offenbach am Main", seed: seed)
+            : ApplicationFactory.Sozialhilfe(HubFixture.Offenbach, "63065", "Offenbach am Main", seed: seed);
+        var submissionId = (await hub.Sender().SubmitAsync(application, wohngeld ? HubFixture.OffenbachWohngeld : HubFixture.OffenbachSozialhilfe)).SubmissionId!.Value;
+        await HubFixture.WaitForAsync(() => hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submissionId)),
+            s => s.Status == SubmissionStatus.Accepted);
+        return (submissionId, ApplicationApplicant.Of(application).Person);
+    }
+
+    private static JsonObject Consent(Guid submissionId, params string[] scope) =>
+        new() { ["reference"] = SubmissionConsents.Reference(submissionId), ["scope"] = new JsonArray(scope.Select(t => (JsonNode)t).ToArray()) };
+
+    private async Task<JsonObject> ConsentUnverifiedAsync(HttpResponseMessage response)
+    {
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var problem = await Json(response);
+        problem["type"]!.GetValue<string>().Should().Be("urn:integrationhub:problem:evidence-consent-unverified");
+        problem["reason"]!.GetValue<string>().Should().Be(EvidenceRefusalReasons.EinwilligungNichtBelegt);
+        var requestId = Guid.Parse(problem["requestId"]!.GetValue<string>());
+        hub.Protocol.Single(requestId).Outcome.Should().Be(EvidenceOutcomes.Refused, "a refused claim is in the access protocol too");
+        hub.Provider.Calls.Should().NotContain(c => c.Request.RequestId == requestId);
+        return problem;
+    }
+
+    [Fact]
+    public async Task The_citizens_consent_in_an_application_suffices_and_a_person_may_be_named_instead_of_the_IDNr()
+    {
+        var (submissionId, applicant) = await AcceptedApplicationAsync(seed: 1201);
+        var body = Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: null, consent: Consent(submissionId, EvidenceTypes.Meldedaten));
         body["person"] = new JsonObject
         {
-            ["familienname"] = "Mustermann", ["vorname"] = "Erika", ["geburtsdatum"] = "1964-08-12",
+            ["familienname"] = applicant.Familienname, ["vorname"] = applicant.Vorname, ["geburtsdatum"] = applicant.Geburtsdatum.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["anschrift"] = new JsonObject { ["strasse"] = "Kaiserstraße", ["hausnummer"] = "8", ["postleitzahl"] = "63065", ["ort"] = "Offenbach am Main" },
         };
 
@@ -264,10 +306,29 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var requestId = Guid.Parse((await Json(response))["requestId"]!.GetValue<string>());
         hub.Provider.Calls.Single(c => c.Request.RequestId == requestId).Request.Person
-            .Should().Be(new PersonReference(null, "Mustermann", "Erika", new DateOnly(1964, 8, 12), "Kaiserstraße", "8", "63065", "Offenbach am Main"));
+            .Should().Be(new PersonReference(null, applicant.Familienname, applicant.Vorname, applicant.Geburtsdatum, "Kaiserstraße", "8", "63065", "Offenbach am Main"));
         var entry = hub.Protocol.Single(requestId);
-        entry.ConsentReference.Should().Be("EINW-2026-0042");
-        JsonSerializer.Serialize(entry).Should().NotContain("Mustermann").And.NotContain("Erika");
+        entry.ConsentReference.Should().Be($"submission:{submissionId}");
+        JsonSerializer.Serialize(entry).Should().NotContain(applicant.Familienname).And.NotContain(applicant.Vorname);
+    }
+
+    [Fact]
+    public async Task A_consent_the_requester_merely_claims_is_refused_with_its_own_problem()
+    {
+        var claimed = new JsonObject { ["reference"] = "EINW-2026-0042", ["scope"] = new JsonArray(EvidenceTypes.Meldedaten) };
+
+        await ConsentUnverifiedAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: null, consent: claimed), await TokenAsync()));
+        await ConsentUnverifiedAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: null,
+            consent: Consent(Guid.NewGuid(), EvidenceTypes.Meldedaten)), await TokenAsync()));
+    }
+
+    [Fact]
+    public async Task A_citizens_consent_does_not_cover_another_person()
+    {
+        var (submissionId, _) = await AcceptedApplicationAsync(seed: 1203);
+
+        await ConsentUnverifiedAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: null,
+            consent: Consent(submissionId, EvidenceTypes.Meldedaten), idNr: IdNr), await TokenAsync()));
     }
 
     [Fact]
@@ -280,11 +341,13 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
     }
 
     [Fact]
-    public async Task Consent_that_does_not_cover_the_type_is_refused_as_missing_consent()
+    public async Task Consent_that_does_not_cover_the_type_is_refused_as_missing_consent_whatever_scope_the_requester_claims()
     {
-        var consent = new JsonObject { ["reference"] = "EINW-2026-0042", ["scope"] = new JsonArray(EvidenceTypes.Meldedaten) };
+        // The Wohngeld application's einwilligung covers MELDEDATEN and EINKOMMEN, not LEISTUNGSBEZUG.
+        var (submissionId, applicant) = await AcceptedApplicationAsync(seed: 1202, wohngeld: true);
 
-        await RefusalAsync(await AskAsync(Body(legalBasis: null, consent: consent), await TokenAsync()), "EINWILLIGUNG_FEHLT");
+        await RefusalAsync(await AskAsync(Body(legalBasis: null, consent: Consent(submissionId, EvidenceTypes.Leistungsbezug), idNr: applicant.IdNr!),
+            await TokenAsync()), "EINWILLIGUNG_FEHLT");
     }
 
     [Fact]
@@ -320,6 +383,15 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
     {
         await RefusalAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, municipality: HubFixture.Darmstadt, legalBasis: "§ 67a Abs. 1 SGB X"),
             await TokenAsync(EvidenceHubFixture.WohngeldDarmstadt)), "KEINE_RECHTSGRUNDLAGE");
+    }
+
+    [Fact]
+    public async Task A_legal_basis_of_the_municipalitys_provider_not_configured_for_this_requester_does_not_count()
+    {
+        // Offenbach's Melderegister may be asked under § 23 WoGG (by the Wohngeldstelle); the Sozialamt has § 67a SGB X only.
+        var problem = await RefusalAsync(await AskAsync(Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: "§ 23 Abs. 3 WoGG"), await TokenAsync()),
+            "KEINE_RECHTSGRUNDLAGE");
+        problem["detail"]!.GetValue<string>().Should().Contain("this requester");
     }
 
     [Fact]
@@ -427,9 +499,11 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
     {
         var received = await HubFixture.WaitForAsync(() => Task.FromResult(hub.Callbacks.Where(c => c.Name == name).ToList()), c => c.Count > 0);
         received.Should().NotBeEmpty($"the callback {name} should have arrived; the ledger has {string.Join("; ", await hub.InLedgerAsync(db => db.EvidenceRequests.AsNoTracking().Select(r => r.Status + " " + r.Attempts + "/" + r.CallbackAttempts + " next " + r.NextAttemptAt).ToListAsync()))}");
-        // The requester checks the HMAC with the SHA-256 (hex) of its own secret.
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hub.RequesterSecret)));
-        new CallbackAuthentication().Verify(key, received[0].Timestamp, received[0].Signature, received[0].Body).Should().Be(CallbackVerdict.Valid);
+        // The requester checks the HMAC with the callback secret configured for it; the hash of its client secret (which the
+        // hub stores, and anyone reading the configuration knows) is no key.
+        new CallbackAuthentication().Verify(hub.CallbackSecret, received[0].Timestamp, received[0].Signature, received[0].Body).Should().Be(CallbackVerdict.Valid);
+        var clientSecretHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hub.RequesterSecret)));
+        new CallbackAuthentication().Verify(clientSecretHash, received[0].Timestamp, received[0].Signature, received[0].Body).Should().NotBe(CallbackVerdict.Valid);
         return received[0];
     }
 
@@ -505,6 +579,28 @@ public sealed class EvidenceApiTests(EvidenceHubFixture hub) : IClassFixture<Evi
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await Json(response))["type"]!.GetValue<string>().Should().Be("urn:integrationhub:problem:evidence-request-not-found");
+    }
+
+    [Theory]
+    [InlineData("https://collector.example/callbacks/x", EvidenceHubFixture.SozialamtOffenbach, "not on this requester's callback origins")]
+    [InlineData("http://169.254.169.254/latest/meta-data", EvidenceHubFixture.SozialamtOffenbach, "must be https (http only on a loopback host)")]
+    [InlineData("http://127.0.0.1:1/callbacks/x", EvidenceHubFixture.SozialamtOffenbach, "not on this requester's callback origins")]
+    [InlineData(null, EvidenceHubFixture.WohngeldDarmstadt, "no callback secret")]
+    public async Task A_callback_url_off_the_requesters_allow_list_is_refused_and_nothing_is_stored(string? url, string clientId, string detail)
+    {
+        var body = Body(evidenceType: EvidenceTypes.Meldedaten, legalBasis: clientId == EvidenceHubFixture.WohngeldDarmstadt ? "§ 23 Abs. 3 WoGG" : "§ 67a Abs. 1 SGB X",
+            municipality: clientId == EvidenceHubFixture.WohngeldDarmstadt ? HubFixture.Darmstadt : HubFixture.Offenbach);
+        // Darmstadt's requester names the very receiver Offenbach's may use: the allow-list is per requester.
+        body["callbackUrl"] = url ?? new Uri(hub.CallbackBase, "darmstadt").ToString();
+        var before = await hub.InLedgerAsync(db => db.EvidenceRequests.CountAsync());
+
+        var response = await AskAsync(body, await TokenAsync(clientId));
+
+        response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        var problem = await Json(response);
+        problem["type"]!.GetValue<string>().Should().Be("urn:integrationhub:problem:evidence-callback-not-allowed");
+        problem["detail"]!.GetValue<string>().Should().Contain(detail);
+        (await hub.InLedgerAsync(db => db.EvidenceRequests.CountAsync())).Should().Be(before);
     }
 
     [Fact]

@@ -35,6 +35,7 @@ public sealed class OnceOnlyHubFixture : HubFixture
         ["Hub:EvidenceRequesters:0:Authority"] = "Sozialamt Offenbach",
         ["Hub:EvidenceRequesters:0:Procedure"] = "Prosoz SGB XII",
         ["Hub:EvidenceRequesters:0:EvidenceTypes:0"] = EvidenceTypes.Leistungsbezug,
+        ["Hub:EvidenceRequesters:0:LegalBases:LEISTUNGSBEZUG:0"] = "§ 118 Abs. 1 SGB XII",
         ["Hub:OnceOnly:ProtocolApiKeySha256"] = Sha256Hex(ProtocolApiKey),
     };
 

@@ -206,6 +206,9 @@ public enum PruefergebnisType
 
     [XmlEnum("ABGELEHNT")]
     Abgelehnt,
+
+    [XmlEnum("NICHT_GEPRUEFT")]
+    NichtGeprueft,
 }
 
 [global::System.CodeDom.Compiler.GeneratedCode("IntegrationHub.ContractGenerator", "1.0")]
@@ -217,4 +220,7 @@ public enum ErgebnisType
 
     [XmlEnum("ABGELEHNT")]
     Abgelehnt,
+
+    [XmlEnum("NICHT_GEPRUEFT")]
+    NichtGeprueft,
 }

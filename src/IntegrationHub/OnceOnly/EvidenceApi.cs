@@ -21,20 +21,39 @@ public static class EvidenceApi
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     internal static async Task<IResult> RequestAsync(HttpContext http, EvidenceService service, EvidenceRules rules, IOptions<OnceOnlyOptions> options,
-        TimeProvider time, HubDbContext db, EvidenceProtection protection, EvidenceRequestWorker worker)
+        TimeProvider time, HubDbContext db, EvidenceProtection protection, EvidenceRequestWorker worker, EvidenceRequesters requesters,
+        SubmissionConsents consents)
     {
         var requester = RequireRequesterToken.RequesterOf(http);
         var (request, callbackUrl, problem) = await ReadRequestAsync(http, requester, time);
         if (problem is not null) return problem;
+        if (callbackUrl is not null && requesters.CallbackProblem(requester.ClientId, new Uri(callbackUrl)) is { } callbackProblem)
+            return ProblemResults.Problem(ProblemTypes.EvidenceCallbackNotAllowed, callbackProblem);
+
+        // A consent counts only as the citizen gave it: its scope is the application's, never the requester's claim.
+        if (request!.ConsentReference is not null && rules.Eligibility(request, requester).Allowed)
+        {
+            if (await consents.ScopeAsync(request, http.RequestAborted) is not { } scope)
+            {
+                var refused = await service.RefuseAsync(request, requester, EvidenceRefusalReasons.EinwilligungNichtBelegt,
+                    $"consent.reference must name a consent the person gave: {SubmissionConsents.Prefix}<submissionId> of an accepted application of this municipality whose applicant is this person.");
+                return ProblemResults.Problem(ProblemTypes.EvidenceConsentUnverified, refused.Detail, new Dictionary<string, object?>
+                {
+                    ["reason"] = refused.ReasonCode,
+                    ["requestId"] = refused.RequestId,
+                });
+            }
+            request = request with { ConsentScope = scope };
+        }
 
         // A refusal by the rules is answered at once, asynchronous or not: there is nothing to wait for.
-        if (callbackUrl is null || !rules.Check(request!, requester).Allowed)
-            return Answer(request!, await service.LookupAsync(request!, requester, http.RequestAborted, options.Value.SyncTimeout));
+        if (callbackUrl is null || !rules.Check(request, requester).Allowed)
+            return Answer(request, await service.LookupAsync(request, requester, http.RequestAborted, options.Value.SyncTimeout));
 
         var now = time.GetUtcNow();
         db.EvidenceRequests.Add(new EvidenceRequestRecord
         {
-            Id = request!.RequestId,
+            Id = request.RequestId,
             ClientId = requester.ClientId,
             Ars = request.RequesterArs,
             EvidenceType = request.EvidenceType,

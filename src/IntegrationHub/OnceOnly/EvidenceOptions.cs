@@ -6,7 +6,14 @@ namespace IntegrationHub.OnceOnly;
 /// <summary>A municipality's evidence providers (Hub:Tenants[i]:Evidence).</summary>
 public sealed class TenantEvidenceOptions
 {
+    public const decimal DefaultIncomeTolerancePercent = 5m;
+
     public List<EvidenceProviderOptions> Providers { get; set; } = [];
+    /// <summary>
+    /// How far (in percent of the registered monthly amount) the income an application states may differ from the register
+    /// before the EINKOMMEN check reports a discrepancy (incomes vary from month to month). Default 5.
+    /// </summary>
+    public decimal IncomeTolerancePercent { get; set; } = DefaultIncomeTolerancePercent;
 }
 
 /// <summary>Who provides one evidence type for a municipality, and on which legal bases it may be asked.</summary>
@@ -36,6 +43,22 @@ public sealed class EvidenceRequesterOptions
     public string Procedure { get; set; } = string.Empty;
     /// <summary>The evidence types the procedure's role allows.</summary>
     public List<string> EvidenceTypes { get; set; } = [];
+    /// <summary>
+    /// Per evidence type, the legal bases this procedure may invoke (e.g. <c>"LEISTUNGSBEZUG": ["§ 118 Abs. 1 SGB XII"]</c>); a
+    /// basis counts only if the municipality's provider lists it too. None for a type: the procedure needs the citizen's consent.
+    /// </summary>
+    public Dictionary<string, List<string>> LegalBases { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Where the hub may post asynchronous results: origins (<c>https://prosoz.offenbach.example</c>, scheme, host and port).
+    /// None (the default): the requester asks synchronously only. http is accepted only for a loopback host and only while
+    /// Hub:OnceOnly:AllowHttpLoopbackCallbacks is on (development and tests).
+    /// </summary>
+    public List<string> CallbackOrigins { get; set; } = [];
+    /// <summary>
+    /// The HMAC key of the callbacks (headers as the procedures' callbacks), a secret of its own shared with the requester;
+    /// from configuration or a secret store, never derived from the client secret. Required with CallbackOrigins.
+    /// </summary>
+    public string? CallbackSecret { get; set; }
 }
 
 /// <summary>Settings of the requester API (Hub:OnceOnly).</summary>
@@ -53,6 +76,8 @@ public sealed class OnceOnlyOptions
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
     /// <summary>One POST of a result to the requester's callback URL.</summary>
     public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Development and tests only: a requester's CallbackOrigins may name an http origin on a loopback host. Off by default (https only).</summary>
+    public bool AllowHttpLoopbackCallbacks { get; set; }
 
     public TimeSpan BackoffAfter(int attempts)
     {
@@ -64,23 +89,27 @@ public sealed class OnceOnlyOptions
 }
 
 /// <summary>Checks the evidence configuration at start-up, so a broken one never takes traffic.</summary>
-public sealed class EvidenceConfigurationValidation : IValidateOptions<HubOptions>
+public sealed class EvidenceConfigurationValidation(IOptions<OnceOnlyOptions> onceOnly) : IValidateOptions<HubOptions>
 {
     public const string ProviderKind = "EvidenceProvider";
+    /// <summary>Shortest callback secret accepted (characters): an HMAC key worth the name.</summary>
+    public const int MinCallbackSecretLength = 32;
 
     public ValidateOptionsResult Validate(string? name, HubOptions options)
     {
-        var errors = Validate(options).ToList();
+        var errors = Validate(options, onceOnly.Value.AllowHttpLoopbackCallbacks).ToList();
         return errors.Count == 0 ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail("The evidence configuration is invalid:\n- " + string.Join("\n- ", errors));
     }
 
-    public static IEnumerable<string> Validate(HubOptions hub)
+    public static IEnumerable<string> Validate(HubOptions hub, bool allowHttpLoopbackCallbacks = false)
     {
         var known = string.Join(", ", EvidenceTypes.All);
         foreach (var tenant in hub.Tenants)
         {
             var types = new HashSet<string>(StringComparer.Ordinal);
+            if (tenant.Evidence.IncomeTolerancePercent is < 0 or > 100)
+                yield return $"Tenant {tenant.Ars}: Evidence:IncomeTolerancePercent must be between 0 and 100.";
             foreach (var provider in tenant.Evidence.Providers)
             {
                 if (!EvidenceTypes.All.Contains(provider.Type))
@@ -119,6 +148,18 @@ public sealed class EvidenceConfigurationValidation : IValidateOptions<HubOption
                 yield return $"{who}: no evidence types; its role allows none.";
             foreach (var type in requester.EvidenceTypes.Where(t => !EvidenceTypes.All.Contains(t)))
                 yield return $"{who}: unknown evidence type '{type}' (known: {known}).";
+            foreach (var (type, bases) in requester.LegalBases)
+            {
+                if (!requester.EvidenceTypes.Contains(type))
+                    yield return $"{who}: legal bases for {type}, which its role does not allow.";
+                if (bases.Count == 0 || bases.Any(string.IsNullOrWhiteSpace))
+                    yield return $"{who}: a legal basis of {type} is empty.";
+            }
+            foreach (var origin in requester.CallbackOrigins)
+                if (EvidenceCallbacks.OriginProblem(origin, allowHttpLoopbackCallbacks) is { } problem)
+                    yield return $"{who}: callback origin '{origin}' {problem}";
+            if (requester.CallbackOrigins.Count > 0 && (requester.CallbackSecret?.Length ?? 0) < MinCallbackSecretLength)
+                yield return $"{who}: CallbackSecret (at least {MinCallbackSecretLength} characters, its own secret) is required with CallbackOrigins.";
         }
     }
 }

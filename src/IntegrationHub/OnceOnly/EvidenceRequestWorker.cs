@@ -130,11 +130,12 @@ public sealed class EvidenceRequestProcessor(
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>POSTs the result with the callback-authentication headers; the HMAC key is the hex SHA-256 of the requester's secret.</summary>
+    /// <summary>POSTs the result with the callback-authentication headers; the HMAC key is the requester's CallbackSecret.</summary>
     private async Task DeliverAsync(EvidenceRequestRecord record, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var key = requesters.CallbackKey(record.ClientId);
+        // The requester's configuration now, not when it asked: a removed origin or secret ends the deliveries.
+        var key = requesters.CallbackProblem(record.ClientId, new Uri(record.CallbackUrl)) is null ? requesters.CallbackKey(record.ClientId) : null;
         var delivered = false;
         if (key is not null)
         {
@@ -167,7 +168,12 @@ public sealed class EvidenceRequestProcessor(
             Finish(record, EvidenceRequestStatus.Delivered, now);
             logger.LogInformation("Evidence request {RequestId}: result {Outcome} delivered to the callback.", record.Id, record.Outcome);
         }
-        else if (key is null || now - record.CreatedAt >= options.Value.GiveUpAfter)
+        else if (key is null)
+        {
+            logger.LogError("Evidence request {RequestId}: the requester's callback origins or callback secret no longer allow this callback; the status shows Failed.", record.Id);
+            Finish(record, EvidenceRequestStatus.Failed, now);
+        }
+        else if (now - record.CreatedAt >= options.Value.GiveUpAfter)
         {
             logger.LogError("Evidence request {RequestId}: gave up delivering the result after {Attempts} callbacks; the status shows Failed.", record.Id, record.CallbackAttempts);
             Finish(record, EvidenceRequestStatus.Failed, now);

@@ -15,6 +15,8 @@ public static class EvidenceRefusalReasons
     public const string AndereKommune = "ANDERE_KOMMUNE";
     public const string RolleNichtBerechtigt = "ROLLE_NICHT_BERECHTIGT";
     public const string KeinAnbieter = "KEIN_ANBIETER";
+    /// <summary>The requester claimed a consent that is not one the citizen gave (see <see cref="SubmissionConsents"/>): free text, another person's.</summary>
+    public const string EinwilligungNichtBelegt = "EINWILLIGUNG_NICHT_BELEGT";
 }
 
 /// <summary>The provider that answers a lookup: its configuration entry, its target name and the target.</summary>
@@ -30,11 +32,36 @@ public sealed record EvidenceDecision(EvidenceProviderEntry? Provider, string? R
 
 /// <summary>
 /// Who may ask what. <see cref="EvidenceRequest.RequesterArs"/> is the municipality the lookup is made for (the case's);
-/// the requester is who authenticated. Checked in this order: purpose, municipality, role, provider, legal basis or consent.
+/// the requester is who authenticated. Checked in this order: purpose, municipality, role, provider, legal basis (configured
+/// for the provider and for the requester) or consent (its scope; that the citizen gave it, SubmissionConsents checks first).
 /// </summary>
 public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDirectory? tenants = null)
 {
     public EvidenceDecision Check(EvidenceRequest request, EvidenceRequester requester)
+    {
+        var eligible = Eligibility(request, requester);
+        if (!eligible.Allowed) return eligible;
+        var provider = eligible.Provider!;
+
+        // A legal basis counts where the municipality's provider and this requester both list it for the type.
+        var basis = Normalize(request.LegalBasis);
+        var own = requester.LegalBases.GetValueOrDefault(request.EvidenceType) ?? [];
+        if (basis is not null && provider.Options.LegalBases.Any(b => Normalize(b) == basis) && own.Any(b => Normalize(b) == basis))
+            return EvidenceDecision.Allow(provider);
+        var consentGiven = !string.IsNullOrWhiteSpace(request.ConsentReference);
+        if (consentGiven && request.ConsentScope.Contains(request.EvidenceType, StringComparer.Ordinal))
+            return EvidenceDecision.Allow(provider);
+
+        if (consentGiven)
+            return EvidenceDecision.Refuse(EvidenceRefusalReasons.EinwilligungFehlt,
+                $"The consent's scope does not include {request.EvidenceType}" + (basis is null ? "." : ", and the legal basis is not one configured for it."), provider);
+        return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeineRechtsgrundlage, basis is null
+            ? "Neither a legal basis nor the citizen's consent was given."
+            : $"The legal basis is not one configured for {request.EvidenceType} and this requester, and no consent was given.", provider);
+    }
+
+    /// <summary>Everything but the justification: purpose, municipality, role and provider (allowed = with the provider to ask).</summary>
+    public EvidenceDecision Eligibility(EvidenceRequest request, EvidenceRequester requester)
     {
         if (string.IsNullOrWhiteSpace(request.Purpose))
             return EvidenceDecision.Refuse(EvidenceRefusalReasons.ZweckFehlt, "The request names no purpose.");
@@ -49,20 +76,7 @@ public sealed partial class EvidenceRules(IOptions<HubOptions> options, TenantDi
         if (provider is null)
             return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeinAnbieter,
                 $"No provider of {request.EvidenceType} is configured for municipality {request.RequesterArs}.");
-
-        var basis = Normalize(request.LegalBasis);
-        if (basis is not null && provider.Options.LegalBases.Any(b => Normalize(b) == basis))
-            return EvidenceDecision.Allow(provider);
-        var consentGiven = !string.IsNullOrWhiteSpace(request.ConsentReference);
-        if (consentGiven && request.ConsentScope.Contains(request.EvidenceType, StringComparer.Ordinal))
-            return EvidenceDecision.Allow(provider);
-
-        if (consentGiven)
-            return EvidenceDecision.Refuse(EvidenceRefusalReasons.EinwilligungFehlt,
-                $"The consent's scope does not include {request.EvidenceType}" + (basis is null ? "." : ", and the legal basis is not one configured for it."), provider);
-        return EvidenceDecision.Refuse(EvidenceRefusalReasons.KeineRechtsgrundlage, basis is null
-            ? "Neither a legal basis nor the citizen's consent was given."
-            : $"The legal basis is not one configured for {request.EvidenceType}, and no consent was given.", provider);
+        return EvidenceDecision.Allow(provider);
     }
 
     /// <summary>The provider of an evidence type for a municipality, if configured.</summary>

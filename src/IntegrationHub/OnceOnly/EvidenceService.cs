@@ -83,6 +83,11 @@ public sealed class EvidenceService(
         return await FinishAsync(request, requester, result);
     }
 
+    /// <summary>A lookup refused before the rules ran (a consent claim that is not the citizen's): protocolled like any refusal.</summary>
+    public Task<EvidenceResult> RefuseAsync(EvidenceRequest request, EvidenceRequester requester, string reasonCode, string detail) =>
+        FinishAsync(request, requester, new EvidenceResult(request.RequestId, EvidenceOutcomes.Refused, reasonCode, detail,
+            rules.ProviderFor(request.RequesterArs, request.EvidenceType)?.TargetName, null));
+
     private static EvidenceResult Provided(EvidenceRequest request, string? providerName, EvidenceAnswer.Provided evidence) =>
         new(request.RequestId, EvidenceOutcomes.Provided, null, null, providerName, evidence);
 

@@ -29,8 +29,11 @@ public static class OnceOnlyExtensions
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EvidenceService>(sp));
         services.AddScoped<RequireRequesterToken>();
         services.AddSingleton<EvidenceProtection>();
+        services.AddScoped<SubmissionConsents>();
         services.AddScoped(sp => ActivatorUtilities.CreateInstance<EvidenceRequestProcessor>(sp));
-        services.AddHttpClient(EvidenceRequestProcessor.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan); // CallbackTimeout governs
+        // CallbackTimeout governs; no redirects: an allowed origin must not pass the signed result on to another address.
+        services.AddHttpClient(EvidenceRequestProcessor.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddSingleton<EvidenceRequestWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<EvidenceRequestWorker>());
         return services;

@@ -61,6 +61,10 @@ public static class ProblemTypes
     public static readonly ProblemType EvidenceTimeout = new("evidence-timeout", "The evidence provider did not answer in time", 504);
     public static readonly ProblemType EvidenceProviderUnavailable = new("evidence-provider-unavailable", "The evidence provider is unavailable", 503);
     public static readonly ProblemType EvidenceRequestNotFound = new("evidence-request-not-found", "Evidence request not found", 404);
+    /// <summary>The consent the requester names is not one the citizen gave (reference submission:&lt;id&gt; of an accepted application of this person, with einwilligung).</summary>
+    public static readonly ProblemType EvidenceConsentUnverified = new("evidence-consent-unverified", "The consent is not one the citizen gave", 403);
+    /// <summary>The callbackUrl is not https, or not on the requester's configured callback origins.</summary>
+    public static readonly ProblemType EvidenceCallbackNotAllowed = new("evidence-callback-not-allowed", "The callback URL is not allowed for this requester", 422);
 
     // Operations
     public static readonly ProblemType OperatorUnauthenticated = new("operator-unauthenticated", "An operator API key, OIDC token or console session is required", 401);

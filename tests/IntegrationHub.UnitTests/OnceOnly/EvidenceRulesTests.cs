@@ -60,6 +60,16 @@ public sealed class EvidenceRulesTests
     }
 
     [Fact]
+    public void A_legal_basis_the_provider_lists_but_not_configured_for_this_requester_is_KEINE_RECHTSGRUNDLAGE()
+    {
+        // Offenbach's Melderegister may be asked under § 67a SGB X, but by another procedure: the Wohngeldstelle has the WoGG only.
+        var decision = Check(Request(legalBasis: "§ 67a SGB X"));
+
+        decision.ReasonCode.Should().Be(EvidenceRefusalReasons.KeineRechtsgrundlage);
+        decision.Detail.Should().Contain("not one configured for MELDEDATEN and this requester");
+    }
+
+    [Fact]
     public void Consent_whose_scope_lacks_the_type_is_EINWILLIGUNG_FEHLT()
     {
         var decision = Check(Request(legalBasis: null, consent: "EINW-2026-17", scope: [EvidenceTypes.Einkommen]));

@@ -45,13 +45,18 @@ internal static class EvidenceSetup
             {
                 ClientId = "wohngeld-of", SecretSha256 = Convert.ToHexString(SHA256.HashData("s3cret"u8)), Ars = Offenbach,
                 Authority = "Wohngeldstelle Offenbach", Procedure = "Marius Wohngeld", EvidenceTypes = [EvidenceTypes.Meldedaten, EvidenceTypes.Einkommen],
+                LegalBases = { [EvidenceTypes.Meldedaten] = [WoGG, "§ 118 SGB XII"] },
             },
         ],
     };
 
-    /// <summary>The Wohngeld procedure of Offenbach: may ask for Meldedaten and Einkommen (Offenbach has no Einkommen provider).</summary>
+    /// <summary>
+    /// The Wohngeld procedure of Offenbach: may ask for Meldedaten and Einkommen (Offenbach has no Einkommen provider); its legal
+    /// bases for Meldedaten are the WoGG's and one the provider does not list.
+    /// </summary>
     public static readonly EvidenceRequester WohngeldOffenbach =
-        new("wohngeld-of", Offenbach, "Wohngeldstelle Offenbach", "Marius Wohngeld", new HashSet<string> { EvidenceTypes.Meldedaten, EvidenceTypes.Einkommen });
+        new("wohngeld-of", Offenbach, "Wohngeldstelle Offenbach", "Marius Wohngeld", new HashSet<string> { EvidenceTypes.Meldedaten, EvidenceTypes.Einkommen },
+            new Dictionary<string, IReadOnlyList<string>> { [EvidenceTypes.Meldedaten] = [WoGG, "§ 118 SGB XII"] });
 
     public static readonly PersonReference Person = new("12345678901", "Mustermann", "Erika", new DateOnly(1964, 8, 12));
 

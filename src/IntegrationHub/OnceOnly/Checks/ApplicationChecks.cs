@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using IntegrationHub.Contracts;
 using IntegrationHub.Ledger;
 using IntegrationHub.Tenancy;
 using Microsoft.Extensions.Logging;
@@ -34,15 +31,18 @@ public static class CheckOutcomes
     public const string NotPossible = "NICHT_MOEGLICH";
     /// <summary>The lookup was not allowed (no consent, no legal basis) or the register refused (person not found).</summary>
     public const string Refused = "ABGELEHNT";
+    /// <summary>The register's answer was not compared: the application states nothing to compare it with, or the answer has
+    /// no comparable data (<see cref="NotCheckedReasons"/>). Never reported as a match.</summary>
+    public const string NotChecked = "NICHT_GEPRUEFT";
 }
 
 /// <summary>
 /// Once-only while validating: where the route says so (<c>Routes[].Checks</c>), the hub itself asks the municipality's
 /// registers about the applicant — justified by the citizen's consent in the application (einwilligung with the evidence
-/// type in its umfang) or else the legal basis configured for the evidence type — and compares what it learns with the
-/// application. Discrepancies are marked for the caseworker instead of asking the citizen for a Meldebescheinigung. A
-/// register that cannot be reached never holds the application up: the check says so. Every lookup is in the access
-/// protocol (EvidenceService writes it).
+/// type in its umfang) or else the legal basis configured for the evidence type — and compares what it learns with what
+/// the application states (<see cref="EvidenceComparison"/>). Discrepancies are marked for the caseworker instead of
+/// asking the citizen for a Meldebescheinigung. A register that cannot be reached never holds the application up: the
+/// check says so. Every lookup is in the access protocol (EvidenceService writes it).
 /// </summary>
 public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory tenants, ILogger<ApplicationChecks> logger)
 {
@@ -50,7 +50,6 @@ public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory 
     public const string HistoryPrefix = "check:";
     public const string Procedure = "hub-antragspruefung";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private static readonly XNamespace Ihc = XoevSchemas.CommonNamespace;
 
     /// <summary>The evidence types the route of this submission wants checked.</summary>
     public IReadOnlyList<string> ChecksFor(Submission submission) =>
@@ -61,12 +60,11 @@ public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory 
         IReadOnlyList<string> evidenceTypes, CancellationToken ct)
     {
         var results = new List<ApplicationCheck>();
-        var applicant = application.Root?.Element(Ihc + "antragsteller");
-        if (applicant is null) return results;
+        if (application.Root is null || ApplicationStatement.Read(application.Root) is not { } stated) return results;
         var tenant = tenants.FindTenant(submission.Ars);
         foreach (var type in evidenceTypes)
         {
-            var check = await CheckAsync(submission, tenant, application.Root!, applicant, type, ct);
+            var check = await CheckAsync(submission, tenant, stated, type, ct);
             db.AddHistory(submission.Id, HistoryPrefix + type, check.Provider, check.Detail);
             results.Add(check);
             logger.LogInformation("Application check {EvidenceType}: {Outcome}", type, check.Outcome);
@@ -80,58 +78,29 @@ public sealed class ApplicationChecks(EvidenceService evidence, TenantDirectory 
             .GroupBy(h => h.Step).Select(g => g.OrderBy(h => h.Id).Last())
             .Select(h => ApplicationCheck.Parse(h.Step[HistoryPrefix.Length..], h.Detail, h.Target)).ToList();
 
-    private async Task<ApplicationCheck> CheckAsync(Submission submission, TenantOptions? tenant, XElement antrag, XElement applicant, string type,
+    private async Task<ApplicationCheck> CheckAsync(Submission submission, TenantOptions? tenant, ApplicationStatement stated, string type,
         CancellationToken ct)
     {
-        var consent = antrag.Element(Ihc + "einwilligung");
-        var consented = consent?.Element(Ihc + "nachweisabrufErteilt")?.Value == "true"
-            && consent.Elements(Ihc + "umfang").Any(u => u.Value == type);
+        // Nothing in the application to compare with: the register is not asked at all (data minimisation).
+        if (EvidenceComparison.NotComparable(type, stated) is { } reason)
+            return new ApplicationCheck(type, CheckOutcomes.NotChecked, [], reason, null);
+
+        var consented = stated.Consent.Contains(type, StringComparer.Ordinal);
         var legalBasis = tenant?.Evidence.Providers.FirstOrDefault(p => p.Type == type)?.LegalBases.FirstOrDefault();
-        var address = applicant.Element(Ihc + "anschrift");
-        var person = new PersonReference(
-            applicant.Element(Ihc + "identifikationsnummer")?.Value,
-            applicant.Element(Ihc + "familienname")?.Value,
-            applicant.Element(Ihc + "vorname")?.Value,
-            DateOnly.TryParse(applicant.Element(Ihc + "geburtsdatum")?.Value, CultureInfo.InvariantCulture, out var born) ? born : null,
-            address?.Element(Ihc + "strasse")?.Value,
-            address?.Element(Ihc + "hausnummer")?.Value,
-            address?.Element(Ihc + "postleitzahl")?.Value,
-            address?.Element(Ihc + "ort")?.Value);
+        var person = stated.Applicant;
         var request = new EvidenceRequest(Guid.NewGuid(), submission.Ars, tenant?.Name ?? submission.Ars, Procedure, type,
             $"Prüfung der Angaben im Antrag {submission.Id} ({submission.ServiceName})",
-            consented ? null : legalBasis, consented ? $"submission:{submission.Id}" : null, consented ? [type] : [], person, DateTimeOffset.UtcNow);
-        var requester = new EvidenceRequester("integrationhub", submission.Ars, request.RequesterAuthority, Procedure, new HashSet<string> { type });
+            consented ? null : legalBasis, consented ? SubmissionConsents.Reference(submission.Id) : null, consented ? [type] : [], person, DateTimeOffset.UtcNow);
+        var requester = new EvidenceRequester("integrationhub", submission.Ars, request.RequesterAuthority, Procedure, new HashSet<string> { type },
+            new Dictionary<string, IReadOnlyList<string>> { [type] = legalBasis is null ? [] : [legalBasis] });
 
         var result = await evidence.LookupAsync(request, requester, ct, Timeout);
         return result.Outcome switch
         {
-            EvidenceOutcomes.Provided => Compare(type, result.Evidence!.Data, person, result.Provider),
+            EvidenceOutcomes.Provided => EvidenceComparison.Compare(type, result.Evidence!.Data, stated,
+                tenant?.Evidence.IncomeTolerancePercent ?? TenantEvidenceOptions.DefaultIncomeTolerancePercent, result.Provider),
             EvidenceOutcomes.Refused => new ApplicationCheck(type, CheckOutcomes.Refused, [], result.ReasonCode, result.Provider),
             _ => new ApplicationCheck(type, CheckOutcomes.NotPossible, [], result.Outcome, result.Provider),
         };
     }
-
-    /// <summary>What the register says against what the application says; field names only.</summary>
-    internal static ApplicationCheck Compare(string type, JsonObject data, PersonReference applicant, string? provider)
-    {
-        var differences = new List<string>();
-        if (type == EvidenceTypes.Meldedaten && data["anschrift"] is JsonObject registered)
-        {
-            void Field(string name, string? stated)
-            {
-                if (!string.Equals(Normalize(registered[name]?.GetValue<string>()), Normalize(stated), StringComparison.Ordinal))
-                    differences.Add("anschrift." + name);
-            }
-            Field("strasse", applicant.Strasse);
-            Field("hausnummer", applicant.Hausnummer);
-            Field("postleitzahl", applicant.Postleitzahl);
-            Field("ort", applicant.Ort);
-        }
-        return new ApplicationCheck(type, differences.Count == 0 ? CheckOutcomes.Match : CheckOutcomes.Discrepancy, differences, null, provider);
-    }
-
-    // "Heidestr. 17" and "Heidestraße 17" are the same street to a caseworker: compare lenient about case, space and "str.".
-    private static string Normalize(string? value) =>
-        string.Join(' ', (value ?? string.Empty).ToLowerInvariant().Replace("straße", "str.", StringComparison.Ordinal)
-            .Replace("strasse", "str.", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries));
 }
