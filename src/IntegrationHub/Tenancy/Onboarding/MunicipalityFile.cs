@@ -85,6 +85,8 @@ public sealed class MunicipalityEvidence
     public string Type { get; set; } = string.Empty;
     public string Target { get; set; } = string.Empty;
     public List<string> LegalBases { get; set; } = [];
+    /// <summary>EINKOMMEN only: how far (percent) stated income may differ from the register's; the default is 5.</summary>
+    public string? TolerancePercent { get; set; }
 }
 
 public sealed class MunicipalityRetention

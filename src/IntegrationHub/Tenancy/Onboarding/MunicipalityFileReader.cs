@@ -19,7 +19,7 @@ public static class MunicipalityFileReader
     private static readonly string[] TargetKeys = ["kind", "endpoint", "credentials", "options"];
     private static readonly string[] AktenplanKeys = ["leikaKey", "documentType", "key", "akteTitle"];
     private static readonly string[] SenderKeys = ["clientId", "destinations"];
-    private static readonly string[] EvidenceKeys = ["type", "target", "legalBases"];
+    private static readonly string[] EvidenceKeys = ["type", "target", "legalBases", "tolerancePercent"];
     private static readonly string[] RetentionKeys = ["payloads"];
     private static readonly string[] KeysKeys = ["destinationKeyFile", "signingCertificateFile"];
 
@@ -125,6 +125,7 @@ public static class MunicipalityFileReader
                 File.Evidence.Add(new MunicipalityEvidence
                 {
                     Type = Required(e, path, "type") ?? "", Target = Required(e, path, "target") ?? "", LegalBases = Strings(e, path, "legalBases"),
+                    TolerancePercent = Scalar(e, path, "tolerancePercent"),
                 });
             }
 

@@ -46,6 +46,8 @@ public static class MunicipalityMapping
             Evidence = new TenantEvidenceOptions
             {
                 Providers = [.. file.Evidence.Select(e => new EvidenceProviderOptions { Type = e.Type, Target = Resolve(e.Target), LegalBases = [.. e.LegalBases] })],
+                IncomeTolerancePercent = file.Evidence.FirstOrDefault(e => e.Type == EvidenceTypes.Einkommen)?.TolerancePercent is { } tolerance
+                    && MunicipalityValidator.ParseTolerance(tolerance) is { } percent ? percent : TenantEvidenceOptions.DefaultIncomeTolerancePercent,
             },
         };
         foreach (var group in file.Services.GroupBy(s => Guid.Parse(s.Destination)))

@@ -133,6 +133,9 @@ public static partial class MunicipalityValidator
             var path = $"evidence[{i}]";
             if (evidence.Type.Length > 0) CheckEvidenceType(file.At(path + ".type", path), path + ".type", evidence.Type);
             if (evidence.Target.Length > 0) CheckTarget(file.At(path + ".target", path), path + ".target", evidence.Target, TargetKinds.EvidenceProvider);
+            if (evidence.TolerancePercent is { } tolerance && !IsIncomeTolerance(evidence.Type, tolerance))
+                Error(file.At(path + ".tolerancePercent", path), "evidence-tolerance-invalid",
+                    $"{path}.tolerancePercent '{tolerance}' is not allowed; it is a number from 0 to 100 and only for type {EvidenceTypes.Einkommen}.");
         }
 
         // Aktenplan
@@ -283,6 +286,13 @@ public static partial class MunicipalityValidator
         else if (bits < MinimumDestinationKeyBits)
             yield return MunicipalityFinding.Error(at, "destination-key-too-small", $"keys.destinationKeyFile '{written}' is an RSA key of {bits} bits; FIT-Connect destinations need at least {MinimumDestinationKeyBits}.");
     }
+
+    /// <summary>The income tolerance of an EINKOMMEN provider entry: a percentage from 0 to 100.</summary>
+    public static decimal? ParseTolerance(string value) =>
+        decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100 ? percent : null;
+
+    private static bool IsIncomeTolerance(string type, string value) =>
+        type == EvidenceTypes.Einkommen && ParseTolerance(value) is not null;
 
     /// <summary>A positive duration written as days ("180d"), hours ("12h") or a TimeSpan ("180.00:00:00").</summary>
     public static TimeSpan? ParseDuration(string value)

@@ -75,6 +75,16 @@ public sealed class MunicipalityActivationTests
     }
 
     [Fact]
+    public void The_income_providers_tolerance_becomes_the_municipalitys_and_is_five_percent_without_one()
+    {
+        Map().Tenant.Evidence.IncomeTolerancePercent.Should().Be(5m);
+
+        var read = MunicipalityFileReader.Parse(File + "\nevidence:\n  - type: EINKOMMEN\n    target: register\n    tolerancePercent: 2.5\n");
+        read.Findings.Should().BeEmpty();
+        MunicipalityMapping.ToOnboarded(read.File!, 1, _ => "callback-secret").Municipality.Tenant.Evidence.IncomeTolerancePercent.Should().Be(2.5m);
+    }
+
+    [Fact]
     public void An_unresolvable_credential_is_named_never_guessed()
     {
         var read = MunicipalityFileReader.Parse(File);

@@ -272,6 +272,20 @@ public sealed class MunicipalityValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Income_tolerance_is_a_percentage_on_the_income_provider_only()
+    {
+        const string provider = "\nevidence:\n  - type: EINKOMMEN\n    target: register\n    tolerancePercent: {0}\n";
+        Check(Valid + string.Format(provider, "2.5")).Should().NotContain(f => f.Code == "evidence-tolerance-invalid");
+
+        var tooLarge = Single(Check(Valid + string.Format(provider, "150")), "evidence-tolerance-invalid");
+        tooLarge.Line.Should().Be(18);
+        tooLarge.Message.Should().Contain("'150'").And.Contain("from 0 to 100");
+        Single(Check(Valid + string.Format(provider, "viel")), "evidence-tolerance-invalid");
+        Single(Check(Valid + string.Format(provider, "5").Replace("EINKOMMEN", "MELDEDATEN")), "evidence-tolerance-invalid")
+            .Message.Should().Contain("only for type EINKOMMEN");
+    }
+
+    [Fact]
     public void Retention_invalid()
     {
         var f = Single(Check(Valid + "\nretention:\n  payloads: half a year\n"), "retention-invalid");

@@ -93,7 +93,7 @@ public static class MunicipalityPlanner
             items.TryAdd($"senders[{s.ClientId}]", new Entry($"may submit to {List(s.Destinations)}", new() { ["destinations"] = List(s.Destinations) }));
         foreach (var e in file.Evidence)
             items.TryAdd($"evidence[{e.Type}]", new Entry($"from {e.Target} ({List(e.LegalBases)})",
-                new() { ["target"] = e.Target, ["legalBases"] = List(e.LegalBases) }));
+                new() { ["target"] = e.Target, ["legalBases"] = List(e.LegalBases), ["tolerancePercent"] = e.TolerancePercent }));
         return (values, items);
     }
 
