@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using IntegrationHub.Ledger;
 using IntegrationHub.Security.AtRest;
 using IntegrationHub.Tenancy;
@@ -28,12 +29,12 @@ internal sealed class AtRestLedger : IAsyncDisposable
         return ledger;
     }
 
-    public ServiceProvider Hub(string masterKey = "unit-test-master-key")
+    public ServiceProvider Hub(string? masterKey = null)
     {
         var hub = new ServiceCollection()
             .AddLogging()
             .AddDbContext<HubDbContext>(o => o.UseSqlite(ConnectionString))
-            .AddSingleton(Options.Create(new HubOptions { DataDirectory = Folder.Path, Keys = { Directory = Folder.Combine("keys"), MasterKey = masterKey } }))
+            .AddSingleton(Options.Create(new HubOptions { DataDirectory = Folder.Path, Keys = { Directory = Folder.Combine("keys"), MasterKey = masterKey ?? TestMasterKeys.Default } }))
             .AddSingleton(NullLogger<KeyStore>.Instance)
             .AddSingleton<KeyStore>()
             .AddDataAtRest()
