@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -8,6 +9,8 @@ using IntegrationHub.Simulators.Crypto;
 using IntegrationHub.Simulators.EfA;
 using IntegrationHub.Simulators.Prosoz;
 using IntegrationHub.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,7 +25,6 @@ namespace IntegrationHub.EndToEndTests;
 public sealed class ExhaustionTests(ExhaustionHubFixture hub)
 {
     private const long LargeBody = 12L * 1024 * 1024;
-    private const long Unread = 1024 * 1024;
     private static readonly Guid Destination = HubFixture.DarmstadtSozialhilfe;
 
     [Fact]
@@ -35,8 +37,8 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
                      ((Now() - 3600).ToString(CultureInfo.InvariantCulture), new string('a', 128)),
                  })
         {
-            var body = new MeteredContent(LargeBody, "application/json");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/procedures/prosoz/reports") { Content = body };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/procedures/prosoz/reports") { Content = new LargeContent(LargeBody, "application/json") };
+            var meter = hub.Meter(request);
             if (timestamp is not null) request.Headers.Add("callback-timestamp", timestamp);
             if (signature is not null) request.Headers.Add("callback-authentication", signature);
 
@@ -44,7 +46,7 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
 
             response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
             (await RawSender.ProblemTypeAsync(response)).Should().Be(Type("callback-unauthenticated"));
-            body.Sent.Should().BeLessThan(Unread, "the hub reads no body of a caller whose headers already fail");
+            hub.BodyBytesRead(meter).Should().Be(0, "the hub reads no body of a caller whose headers already fail");
         }
     }
 
@@ -72,12 +74,15 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
         var application = ApplicationFactory.Sozialhilfe(HubFixture.Darmstadt, "64283", "Darmstadt", seed: 1601, withAttachment: false);
         var submissionId = (await RawSender.JsonAsync(await owner.CreateAsync(Destination, application.ServiceName, application.LeikaUrn, [])))["submissionId"]!
             .GetValue<Guid>();
-        var body = new MeteredContent(LargeBody, "application/json");
+        var other = new RawSender(hub, HubFixture.NarrowClientId);
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/v1/submissions/{submissionId}") { Content = new LargeContent(LargeBody, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await other.TokenAsync());
+        var meter = hub.Meter(request);
 
-        using var answer = await new RawSender(hub, HubFixture.NarrowClientId).SendAsync(HttpMethod.Put, $"/v1/submissions/{submissionId}", body);
+        using var answer = await other.Http.SendAsync(request);
 
         (await RawSender.ProblemTypeAsync(answer)).Should().Be(Type("submission-not-found"));
-        body.Sent.Should().BeLessThan(Unread, "neither buffered nor parsed for a submission that is not the caller's");
+        hub.BodyBytesRead(meter).Should().Be(0, "neither buffered nor parsed for a submission that is not the caller's");
     }
 
     [Fact]
@@ -89,14 +94,15 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
         var submissionId = (await RawSender.JsonAsync(await sender.CreateAsync(Destination, application.ServiceName, application.LeikaUrn, attachments)))["submissionId"]!
             .GetValue<Guid>();
 
-        // Slow uploads that stay open until released hold the client's every slot.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var uploads = attachments.Select(a => new RawSender(hub).SendAsync(HttpMethod.Put, $"/v1/submissions/{submissionId}/attachments/{a}",
-            new MeteredContent(Unread, "application/jose", release.Task))).ToList();
+        // Slow uploads (held in the blob store until released) take the client's every slot.
+        var (key, kid) = await sender.KeyAsync(Destination);
+        var release = hub.HoldAttachmentUploads();
+        var uploads = attachments.Select(a => new RawSender(hub).UploadAsync(submissionId, a, JweEncryptor.Encrypt("Anlage"u8, key, kid))).ToList();
         try
         {
-            var refused = await HubFixture.WaitForAsync(() => sender.SendAsync(HttpMethod.Get, $"/v1/submissions/{submissionId}"),
-                r => r.StatusCode == HttpStatusCode.TooManyRequests);
+            (await HubFixture.WaitForAsync(() => Task.FromResult(hub.HeldUploads), held => held == attachments.Count)).Should().Be(attachments.Count);
+
+            using var refused = await sender.SendAsync(HttpMethod.Get, $"/v1/submissions/{submissionId}");
 
             refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
             (await RawSender.ProblemTypeAsync(refused)).Should().Be(Type("concurrency-limited"));
@@ -106,9 +112,9 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
         }
         finally
         {
-            release.SetResult();
-            await Task.WhenAll(uploads);
+            release();
         }
+        (await Task.WhenAll(uploads)).Select(u => u.StatusCode).Should().AllBeEquivalentTo(HttpStatusCode.NoContent);
         (await sender.SendAsync(HttpMethod.Get, $"/v1/submissions/{submissionId}")).StatusCode.Should().Be(HttpStatusCode.OK, "the slots are free again");
     }
 
@@ -167,32 +173,22 @@ public sealed class ExhaustionTests(ExhaustionHubFixture hub)
 
     private static string Type(string name) => "urn:integrationhub:problem:" + name;
 
-    /// <summary>A body of <paramref name="total"/> bytes that counts what the hub took; optionally it waits after each chunk.</summary>
-    private sealed class MeteredContent : HttpContent
+    /// <summary>A body of <paramref name="total"/> bytes of filler.</summary>
+    private sealed class LargeContent : HttpContent
     {
         private readonly long _total;
-        private readonly Task? _hold;
-        private long _sent;
 
-        public MeteredContent(long total, string mediaType, Task? hold = null)
+        public LargeContent(long total, string mediaType)
         {
-            (_total, _hold) = (total, hold);
+            _total = total;
             Headers.ContentType = new MediaTypeHeaderValue(mediaType);
         }
-
-        public long Sent => Interlocked.Read(ref _sent);
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
             var chunk = Encoding.ASCII.GetBytes(new string('a', 64 * 1024));
-            while (Sent < _total)
-            {
-                var count = (int)Math.Min(chunk.Length, _total - Sent);
-                await stream.WriteAsync(chunk.AsMemory(0, count));
-                await stream.FlushAsync();
-                Interlocked.Add(ref _sent, count);
-                if (_hold is not null) await _hold;
-            }
+            for (long sent = 0; sent < _total; sent += chunk.Length)
+                await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, _total - sent)));
         }
 
         protected override bool TryComputeLength(out long length)
@@ -209,6 +205,107 @@ public sealed class ExhaustionHubFixture : HubFixture
     public const int CallbackPermitLimit = 5;
     public const int SenderConcurrencyLimit = 2;
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(3);
+    private const string MeterHeader = "x-test-body-meter";
+    private readonly ConcurrentDictionary<string, long> _bodyBytesRead = new();
+
+    /// <summary>Marks the request so the hub counts how many bytes of its body the hub's own pipeline reads.</summary>
+    public string Meter(HttpRequestMessage request)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        request.Headers.Add(MeterHeader, id);
+        return id;
+    }
+
+    public long BodyBytesRead(string meter) => _bodyBytesRead.TryGetValue(meter, out var read) ? read : -1;
+
+    private TaskCompletionSource? _uploadGate;
+    private int _heldUploads;
+
+    /// <summary>Attachment uploads wait in the blob store until the returned action releases them.</summary>
+    public Action HoldAttachmentUploads()
+    {
+        var gate = _uploadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return () =>
+        {
+            _uploadGate = null;
+            _heldUploads = 0;
+            gate.SetResult();
+        };
+    }
+
+    public int HeldUploads => Volatile.Read(ref _heldUploads);
+
+    // Outermost: whatever the hub reads of a metered request's body passes through a counting stream. The blob store
+    // can hold uploads, so a test can keep requests in flight.
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton<IStartupFilter>(new BodyMeter(_bodyBytesRead));
+        var store = services.Last(d => d.ServiceType == typeof(IBlobStore));
+        services.AddSingleton<IBlobStore>(sp => new HoldingBlobStore((IBlobStore)store.ImplementationFactory!(sp), this));
+    }
+
+    private sealed class HoldingBlobStore(IBlobStore inner, ExhaustionHubFixture fixture) : IBlobStore
+    {
+        public async Task PutAsync(string name, Stream content, CancellationToken ct = default)
+        {
+            if (fixture._uploadGate is { } gate && name.Contains("/attachments/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref fixture._heldUploads);
+                await gate.Task;
+            }
+            await inner.PutAsync(name, content, ct);
+        }
+
+        public Task<Stream> OpenReadAsync(string name, CancellationToken ct = default) => inner.OpenReadAsync(name, ct);
+        public Task<bool> ExistsAsync(string name, CancellationToken ct = default) => inner.ExistsAsync(name, ct);
+        public Task DeleteAsync(string name, CancellationToken ct = default) => inner.DeleteAsync(name, ct);
+        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken ct = default) => inner.ListAsync(prefix, ct);
+    }
+
+    private sealed class BodyMeter(ConcurrentDictionary<string, long> read) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (http, pipeline) =>
+            {
+                if (http.Request.Headers[MeterHeader].ToString() is not { Length: > 0 } id)
+                {
+                    await pipeline(http);
+                    return;
+                }
+                var counting = new CountingStream(http.Request.Body);
+                http.Request.Body = counting;
+                try { await pipeline(http); }
+                finally { read[id] = counting.BytesRead; }
+            });
+            next(app);
+        };
+    }
+
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            BytesRead += read;
+            return read;
+        }
+    }
 
     protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) =>
     [
