@@ -43,6 +43,8 @@ public sealed class ConsoleOverviewTests(ConsoleHubFixture hub)
             ExceptionMessage = "503 for Erika Mustermann", Fingerprint = fingerprint, Body = "<antrag/>", FirstFailedAt = now, LastFailedAt = now,
             FailureCount = 1, Status = status, UpdatedAt = now,
         };
+        // As the recorder stores it: the columns with personal data encrypted.
+        await hub.Factory.Services.GetRequiredService<global::IntegrationHub.Security.AtRest.FailedMessageColumns>().ProtectAsync(failure, default);
         await hub.InLedgerAsync(async db =>
         {
             db.FailedMessages.Add(failure);

@@ -140,6 +140,7 @@ public sealed class OperationsHubFixture : HubFixture
             UpdatedAt = at,
             ResolvedAt = status == FailedMessageStatus.Resolved ? at : null,
         };
+        await Factory.Services.GetRequiredService<global::IntegrationHub.Security.AtRest.FailedMessageColumns>().ProtectAsync(message, default);
         await InLedgerAsync(async db =>
         {
             db.FailedMessages.Add(message);

@@ -304,6 +304,7 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
     private async Task SeedFailedDeliveriesAsync(int count, string fingerprint)
     {
         var now = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var columns = hub.Factory.Services.GetRequiredService<global::IntegrationHub.Security.AtRest.FailedMessageColumns>();
         for (var offset = 0; offset < count; offset += 1000)
         {
             await hub.InLedgerAsync(async db =>
@@ -330,13 +331,15 @@ public sealed class FailedMessageFlowTests(FailedMessagesHubFixture hub, ITestOu
                         messageType = new[] { "urn:message:IntegrationHub.Contracts.Messages:DeliveryRequested" },
                         message = new { deliveryId, submissionId, ars = HubFixture.Darmstadt, target = "replay" },
                     });
-                    db.FailedMessages.Add(new FailedMessage
+                    var failed = new FailedMessage
                     {
                         Id = Guid.NewGuid(), MessageId = Guid.NewGuid(), Source = "error-queue", MessageType = "DeliveryRequested", Endpoint = "submission-delivery",
                         Ars = HubFixture.Darmstadt, Target = "replay", SubmissionId = submissionId, DeliveryId = deliveryId,
                         ExceptionType = typeof(PermanentDeliveryException).FullName!, Fingerprint = fingerprint, Body = body, Headers = "{}",
                         FirstFailedAt = now, LastFailedAt = now, FailureCount = 1, Status = FailedMessageStatus.Unresolved, UpdatedAt = now,
-                    });
+                    };
+                    await columns.ProtectAsync(failed, default);
+                    db.FailedMessages.Add(failed);
                 }
                 return await db.SaveChangesAsync();
             });

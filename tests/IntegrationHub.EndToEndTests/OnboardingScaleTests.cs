@@ -17,7 +17,7 @@ public sealed class OnboardingScaleFixture : OnboardingHubFixture
 
     public override Task InitializeAsync()
     {
-        var shared = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
+        var shared = TestServers.SharedKeyDirectory;
         if (Directory.Exists(shared))
             foreach (var file in Directory.EnumerateFiles(shared).Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal)))
                 File.Copy(file, Path.Combine(KeyDirectory, Path.GetFileName(file)));

@@ -325,6 +325,9 @@ public sealed class TenantIsolationTests(AccessHubFixture hub)
             Body = "{}", Headers = "{}", FirstFailedAt = now, LastFailedAt = now, FailureCount = 1, Status = FailedMessageStatus.Unresolved, UpdatedAt = now,
         };
         var (of, da) = (Failure(HubFixture.Offenbach), Failure(HubFixture.Darmstadt));
+        var columns = hub.Factory.Services.GetRequiredService<global::IntegrationHub.Security.AtRest.FailedMessageColumns>();
+        await columns.ProtectAsync(of, default);
+        await columns.ProtectAsync(da, default);
         var batch = new RetryBatch
         {
             Id = Guid.NewGuid(), CreatedAt = now, UpdatedAt = now, CompletedAt = now, RequestedBy = "ops-operator",

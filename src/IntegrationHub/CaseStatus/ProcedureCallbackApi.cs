@@ -24,25 +24,34 @@ namespace IntegrationHub.CaseStatus;
 /// </summary>
 public static class ProcedureCallbackApi
 {
-    /// <summary>Largest report accepted: a Bescheid of some pages, base64-encoded.</summary>
-    public const int MaxReportBytes = 16 * 1024 * 1024;
-
     public static WebApplication MapProcedureCallbacks(this WebApplication app)
     {
-        app.MapPost("/api/v1/procedures/{target}/reports", ReceiveAsync).WithTags("Procedures").DisableAntiforgery();
+        app.MapPost("/api/v1/procedures/{target}/reports", ReceiveAsync).WithTags("Procedures").DisableAntiforgery()
+            .RequireRateLimiting(Intake.RateLimits.CallbackPolicy);
         return app;
     }
 
+    /// <summary>
+    /// Unauthenticated callers reach this endpoint, so it reads as little as it can before it knows the sender: the
+    /// target, the headers (signature format, timestamp window), media type and announced length come first, and only
+    /// then the body, at most Hub:Limits:MaxReportBytes; the limiter per target bounds how often that happens.
+    /// </summary>
     private static async Task<IResult> ReceiveAsync(string target, HttpContext http, TenantDirectory tenants, CallbackAuthentication authentication,
-        ProcedureReports reports)
+        ProcedureReports reports, IOptions<HubOptions> options)
     {
         if (tenants.FindTarget(target)?.Options is not { } targetOptions || string.IsNullOrEmpty(targetOptions.CallbackSecret))
             return ProblemResults.Problem(ProblemTypes.UnknownTarget, $"No target '{target}' takes callbacks here.");
+        var timestamp = http.Request.Headers[CallbackAuthentication.TimestampHeader];
+        var signature = http.Request.Headers[CallbackAuthentication.SignatureHeader];
+        if (authentication.CheckHeaders(timestamp, signature) is not CallbackVerdict.Valid and var refused)
+            return ProblemResults.Problem(ProblemTypes.CallbackUnauthenticated, CallbackAuthentication.Describe(refused));
+        if (http.Request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return ProblemResults.Problem(ProblemTypes.UnsupportedMediaType, "Send the report as application/json.");
 
-        var body = http.Request.ContentLength > MaxReportBytes ? null : await BoundedBody.ReadAsync(http.Request.Body, MaxReportBytes, http.RequestAborted);
-        if (body is null) return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A report may have at most {MaxReportBytes} bytes.");
-        var verdict = authentication.Verify(targetOptions.CallbackSecret, http.Request.Headers[CallbackAuthentication.TimestampHeader],
-            http.Request.Headers[CallbackAuthentication.SignatureHeader], body);
+        var maxBytes = options.Value.Limits.MaxReportBytes;
+        var body = http.Request.ContentLength > maxBytes ? null : await BoundedBody.ReadAsync(http.Request.Body, maxBytes, http.RequestAborted);
+        if (body is null) return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A report may have at most {maxBytes} bytes (Hub:Limits:MaxReportBytes).");
+        var verdict = authentication.Verify(targetOptions.CallbackSecret, timestamp, signature, body);
         if (verdict != CallbackVerdict.Valid)
             return ProblemResults.Problem(ProblemTypes.CallbackUnauthenticated, CallbackAuthentication.Describe(verdict));
 

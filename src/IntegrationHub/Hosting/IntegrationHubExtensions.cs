@@ -6,6 +6,7 @@ using IntegrationHub.CaseStatus;
 using IntegrationHub.Delivery;
 using IntegrationHub.Delivery.Resilience;
 using IntegrationHub.Intake;
+using IntegrationHub.Intake.Expiry;
 using IntegrationHub.Intake.Subscriber;
 using IntegrationHub.Ledger;
 using IntegrationHub.Observability;
@@ -56,6 +57,7 @@ public static class IntegrationHubExtensions
         services.AddSingleton<SubmissionReader>();
         services.AddScoped<RequireSenderToken>();
         services.AddHubRateLimits();
+        services.AddIncompleteSubmissionExpiry(hub);
         services.AddSingleton<CaseProgress>();
         services.AddScoped<ProcedureReports>();
         services.AddCallbackAuthentication();

@@ -5,12 +5,13 @@ using IntegrationHub.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Intake;
 
-/// <summary>Hub:Limits:RateLimit: fixed windows per sender client (submission API) and per remote address (token endpoints).</summary>
+/// <summary>Hub:Limits:RateLimit: fixed windows per sender client (submission API), per remote address (token endpoints) and per target (procedure callbacks).</summary>
 public sealed class RateLimitOptions
 {
     /// <summary>Requests per window a sender client may make on the submission API (create, upload, submit, read, events).</summary>
@@ -20,6 +21,10 @@ public sealed class RateLimitOptions
     public int QueueLimit { get; set; }
     /// <summary>Token requests per window from one remote address (both token endpoints): slows secret guessing and key-signing floods.</summary>
     public int TokenPermitLimit { get; set; } = 300;
+    /// <summary>Procedure reports per window to one target's callback endpoint (a procedure reports a few per case).</summary>
+    public int CallbackPermitLimit { get; set; } = 120;
+    /// <summary>Submission API requests one sender client may have in flight at once (beyond: 429 concurrency-limited).</summary>
+    public int SenderConcurrencyLimit { get; set; } = 16;
 }
 
 /// <summary>
@@ -31,6 +36,7 @@ public static class RateLimits
 {
     public const string SenderPolicy = "sender-client";
     public const string TokenPolicy = "token-by-address";
+    public const string CallbackPolicy = "callback-by-target";
 
     public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
     {
@@ -47,12 +53,35 @@ public static class RateLimits
                     : Window("address:" + Address(http), limits.TokenPermitLimit, limits);
             });
             o.AddPolicy(TokenPolicy, http => Window(Address(http), Limits(http).TokenPermitLimit, Limits(http)));
+            // Per target the hub knows; names it does not know share one budget, so made-up names cannot multiply it.
+            o.AddPolicy(CallbackPolicy, http =>
+            {
+                var target = http.GetRouteValue("target") as string;
+                var known = target is not null && http.RequestServices.GetRequiredService<TenantDirectory>().FindTarget(target) is not null;
+                return Window(known ? "target:" + target!.ToLowerInvariant() : "target:?", Limits(http).CallbackPermitLimit, Limits(http));
+            });
+            // Besides the windows: how many requests one sender client may have in flight at once (a few slow uploads or
+            // submits must not hold every connection and buffer of the intake).
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                http.GetEndpoint()?.Metadata.GetMetadata<SenderApiEndpoint>() is not null && RequireSenderToken.AuthenticatedClient(http) is { } client
+                    ? RateLimitPartition.GetConcurrencyLimiter("client:" + client, _ => new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = Math.Max(1, Limits(http).SenderConcurrencyLimit),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter("unlimited"));
             o.OnRejected = async (context, _) =>
             {
                 var http = context.HttpContext;
-                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-                    ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-                    : Math.Max(1, (int)Math.Ceiling(Limits(http).Window.TotalSeconds));
+                // Only the windows know when the next permit comes; a concurrency refusal carries no Retry-After of its own.
+                if (!context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    http.Response.Headers.RetryAfter = "1";
+                    await ProblemResults.Problem(ProblemTypes.ConcurrencyLimited,
+                        $"This client has {Limits(http).SenderConcurrencyLimit} requests in flight already; try again when one has finished.").ExecuteAsync(http);
+                    return;
+                }
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await ProblemResults.Problem(ProblemTypes.RateLimited, $"Too many requests; try again in {seconds} s.").ExecuteAsync(http);
             };

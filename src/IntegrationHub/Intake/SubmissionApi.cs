@@ -101,6 +101,7 @@ public static class SubmissionApi
         var submission = await db.Submissions.FindAsync(submissionId);
         if (submission is null || submission.SenderClientId != RequireSenderToken.ClientOf(http))
             return ProblemResults.Problem(ProblemTypes.SubmissionNotFound, $"Submission {submissionId} does not exist for this client.");
+        if (ExpiredProblem(submission, options.Value) is { } expired) return expired;
         if (submission.Status != SubmissionStatus.Incomplete)
             return ProblemResults.Problem(ProblemTypes.SubmissionNotIncomplete, "Attachments can only be uploaded before the submission is submitted.");
         if (!submission.AnnouncedAttachmentIds.Contains(attachmentId))
@@ -129,6 +130,14 @@ public static class SubmissionApi
             return ProblemResults.Problem(ProblemTypes.MalformedJwe, "The attachment is not a JWE in compact serialization (five base64url parts).");
         }
 
+        // The upload may have outlived the submission: then its blob goes too (the expiry job would find it otherwise).
+        await db.Entry(submission).ReloadAsync();
+        if (submission.Status == SubmissionStatus.Expired)
+        {
+            await blobs.DeleteAsync(blobName);
+            return ExpiredProblem(submission, options.Value)!;
+        }
+
         var existing = await db.SubmissionAttachments.FindAsync(submissionId, attachmentId);
         if (existing is null)
             db.SubmissionAttachments.Add(existing = new SubmissionAttachment { SubmissionId = submissionId, AttachmentId = attachmentId });
@@ -143,14 +152,18 @@ public static class SubmissionApi
     private static async Task<IResult> SubmitAsync(Guid submissionId, HttpContext http, HubDbContext db, IBlobStore blobs,
         CaseEventLog events, IPublishEndpoint bus, IOptions<HubOptions> options, ILoggerFactory loggers)
     {
+        // Whose it is and whether it can still be submitted before a byte of the body is read: someone else's id or a
+        // submission already sent costs the hub no buffering and no JSON parsing.
         var limits = options.Value.Limits;
-        var (body, problem) = await ReadJsonAsync(http.Request, limits.MaxMetadataBytes + limits.MaxDataBytes * 2);
-        if (problem is not null) return problem;
         var submission = await db.Submissions.FindAsync(submissionId);
         if (submission is null || submission.SenderClientId != RequireSenderToken.ClientOf(http))
             return ProblemResults.Problem(ProblemTypes.SubmissionNotFound, $"Submission {submissionId} does not exist for this client.");
+        if (ExpiredProblem(submission, options.Value) is { } expired) return expired;
         if (submission.Status != SubmissionStatus.Incomplete)
             return ProblemResults.Problem(ProblemTypes.SubmissionNotIncomplete, $"Submission {submissionId} is already {submission.Status.ToString().ToLowerInvariant()}.");
+        // Two JWE compact strings (base64url and dots, nothing to escape) and the JSON around them.
+        var (body, problem) = await ReadJsonAsync(http.Request, limits.MaxMetadataBytes + limits.MaxDataBytes + JsonOverheadBytes);
+        if (problem is not null) return problem;
 
         var metadata = Str(body!["encryptedMetadata"]);
         var data = Str(body["encryptedData"]);
@@ -171,8 +184,10 @@ public static class SubmissionApi
         // older than a minute belongs to a request that died on the way and may be taken over.
         var now = DateTimeOffset.UtcNow;
         var abandoned = now - TimeSpan.FromMinutes(1);
+        var expiresBefore = now - limits.IncompleteSubmissionLifetime;
         var claimed = await db.Submissions
-            .Where(s => s.Id == submissionId && s.Status == SubmissionStatus.Incomplete && (s.SubmittedAt == null || s.SubmittedAt < abandoned))
+            .Where(s => s.Id == submissionId && s.Status == SubmissionStatus.Incomplete && (s.SubmittedAt == null || s.SubmittedAt < abandoned)
+                && s.CreatedAt >= expiresBefore)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.SubmittedAt, now));
         if (claimed == 0)
             return ProblemResults.Problem(ProblemTypes.SubmissionNotIncomplete, $"Submission {submissionId} is being submitted by another request.");
@@ -254,6 +269,15 @@ public static class SubmissionApi
         var tokens = await all.OrderBy(e => e.Id).Skip(skip).Take(take).Select(e => e.Token).ToListAsync();
         return Results.Json(new { offset = skip, count = tokens.Count, totalCount = total, eventLog = tokens });
     }
+
+    private const int JsonOverheadBytes = 64 * 1024;
+
+    /// <summary>submission-expired for a submission the expiry job removed, or one past its lifetime the job has not reached yet.</summary>
+    private static IResult? ExpiredProblem(Submission submission, HubOptions options) =>
+        submission.Status == SubmissionStatus.Expired || Expiry.IncompleteSubmissionExpiry.IsPast(submission, options.Limits.IncompleteSubmissionLifetime, DateTimeOffset.UtcNow)
+            ? ProblemResults.Problem(ProblemTypes.SubmissionExpired,
+                $"Submission {submission.Id} was not submitted within {options.Limits.IncompleteSubmissionLifetime} of its creation (Hub:Limits:IncompleteSubmissionLifetime); its attachments are deleted. Create a new submission.")
+            : null;
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 

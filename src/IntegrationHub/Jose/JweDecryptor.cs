@@ -75,13 +75,17 @@ public static class JweDecryptor
             throw new JweException(JweFailure.TooLarge, "JWE ciphertext exceeds the size limit.");
         }
 
-        var cek = JweKeyManagement.UnwrapOrRandom(encryptedKey, privateKey, padding);
+        var cek = JweKeyManagement.UnwrapOrRandom(encryptedKey, privateKey, padding, out var keepAfterTag);
         var plaintext = new byte[ciphertext.Length];
         try
         {
             var aad = Encoding.ASCII.GetBytes(parts[0]);
             using var gcm = new AesGcm(cek, TagBytes);
             gcm.Decrypt(iv, ciphertext, tag, plaintext, aad);
+            if (keepAfterTag)
+            {
+                JweKeyManagement.KeepVerified(privateKey, encryptedKey, padding, cek);
+            }
         }
         catch (CryptographicException ex)
         {

@@ -67,9 +67,13 @@ internal static class JweKeyManagement
     /// RSA-OAEP unwrap. On any failure a random CEK is used instead, so the caller only ever learns
     /// "decryption failed" after the GCM tag check (RFC 7516 section 11.5, against padding oracles).
     /// A key unwrapped recently comes from <see cref="UnwrappedKeyCache"/> (the caller gets its own copy to zero).
+    /// <paramref name="keepAfterTag"/> is true for a key RSA unwrapped just now: the caller hands it to
+    /// <see cref="KeepVerified"/> once the GCM tag verified, never before (a valid padding alone must not make the
+    /// next attempt faster: that would be a padding oracle through timing).
     /// </summary>
-    public static byte[] UnwrapOrRandom(byte[] encryptedKey, RSA privateKey, RSAEncryptionPadding padding)
+    public static byte[] UnwrapOrRandom(byte[] encryptedKey, RSA privateKey, RSAEncryptionPadding padding, out bool keepAfterTag)
     {
+        keepAfterTag = false;
         if (UnwrappedKeyCache.Find(privateKey, encryptedKey, padding) is { } known)
         {
             return known;
@@ -87,7 +91,7 @@ internal static class JweKeyManagement
 
         if (cek is { Length: CekBytes })
         {
-            UnwrappedKeyCache.Keep(privateKey, encryptedKey, padding, cek);
+            keepAfterTag = true;
             return cek;
         }
 
@@ -98,4 +102,8 @@ internal static class JweKeyManagement
 
         return RandomNumberGenerator.GetBytes(CekBytes);
     }
+
+    /// <summary>Keeps a CEK whose GCM tag verified, so the next read of the same JWE skips the RSA unwrap.</summary>
+    public static void KeepVerified(RSA privateKey, byte[] encryptedKey, RSAEncryptionPadding padding, byte[] cek) =>
+        UnwrappedKeyCache.Keep(privateKey, encryptedKey, padding, cek);
 }

@@ -9,8 +9,9 @@ namespace IntegrationHub.Jose;
 /// than once (validation, then each delivery starts again from the stored original), and the RSA-OAEP unwrap with a
 /// 4096-bit key is by far its most expensive step (about 4 ms each; the AES-GCM work on a 200 KB attachment is a
 /// tenth of that). The same encrypted key under the same private key and padding always unwraps to the same CEK, so a
-/// hit gives exactly what the RSA operation would; the GCM tag is still checked on every read. Only successful unwraps
-/// are kept (a failure never becomes faster, so the cache is no padding oracle), for <see cref="Lifetime"/> and at most
+/// hit gives exactly what the RSA operation would; the GCM tag is still checked on every read. A key is kept only after
+/// its GCM tag verified (JweKeyManagement.KeepVerified): an encrypted key with a valid OAEP padding but no matching
+/// ciphertext never becomes faster, so timing is no padding oracle. Entries last <see cref="Lifetime"/>, at most
 /// <see cref="Capacity"/> per key. The CEKs live in the memory of the process that holds the private key itself.
 /// </summary>
 internal static class UnwrappedKeyCache

@@ -1,7 +1,8 @@
 namespace IntegrationHub.Ledger;
 
 /// <summary>FIT-Connect's submission states, as the sender sees them.</summary>
-public enum SubmissionStatus { Incomplete, Submitted, Accepted, Rejected }
+/// <summary>Expired: created but not submitted within Hub:Limits:IncompleteSubmissionLifetime; its attachments are gone, the row stays as the tombstone.</summary>
+public enum SubmissionStatus { Incomplete, Submitted, Accepted, Rejected, Expired }
 
 /// <summary>
 /// Pending: to be called (again). AwaitingAcknowledgement: placed (e.g. in a mailbox), the target's answer comes later.

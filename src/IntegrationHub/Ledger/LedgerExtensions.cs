@@ -20,6 +20,8 @@ public static class HistorySteps
     public const string Created = "created";
     public const string AttachmentUploaded = "attachment-uploaded";
     public const string Submitted = "submitted";
+    /// <summary>Never submitted within Hub:Limits:IncompleteSubmissionLifetime; the detail says how many blobs went.</summary>
+    public const string Expired = "expired";
     public const string Accepted = "accepted";
     public const string Rejected = "rejected";
     public const string Routed = "routed";

@@ -28,6 +28,8 @@ public static class ProblemTypes
     public static readonly ProblemType AttachmentNotAnnounced = new("attachment-not-announced", "The attachment was not announced", 422);
     public static readonly ProblemType AttachmentMissing = new("attachment-missing", "Announced attachments are missing", 422);
     public static readonly ProblemType SubmissionNotIncomplete = new("submission-not-incomplete", "The submission was already submitted", 409);
+    /// <summary>Created but not submitted within Hub:Limits:IncompleteSubmissionLifetime: gone for good (410), the sender creates a new one.</summary>
+    public static readonly ProblemType SubmissionExpired = new("submission-expired", "The submission expired before it was submitted", 410);
     public static readonly ProblemType UnsupportedMediaType = new("unsupported-media-type", "Unsupported content type", 415);
     public static readonly ProblemType PayloadTooLarge = new("payload-too-large", "The payload exceeds the configured limit", 413);
     public static readonly ProblemType MalformedJwe = new("malformed-jwe", "Not a JWE in compact serialization", 400);
@@ -123,6 +125,8 @@ public static class ProblemTypes
     // Security: access (Intake/RateLimits.cs)
     /// <summary>A sender client (submission API) or a remote address (token endpoints) is over its limit; Retry-After says when to come back.</summary>
     public static readonly ProblemType RateLimited = new("rate-limited", "Too many requests", 429);
+    /// <summary>A sender client has Hub:Limits:RateLimit:SenderConcurrencyLimit requests in flight already.</summary>
+    public static readonly ProblemType ConcurrencyLimited = new("concurrency-limited", "Too many simultaneous requests from this client", 429);
 }
 
 public static class ProblemResults

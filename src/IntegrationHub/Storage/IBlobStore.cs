@@ -27,4 +27,13 @@ public static class SubmissionBlobs
     public static string Attachment(Guid submissionId, Guid attachmentId) => $"{Prefix(submissionId)}attachments/{attachmentId:N}.jwe";
     /// <summary>A document a procedure sent back about the case (Bescheid, Nachforderung), by its report.</summary>
     public static string Document(Guid submissionId, string source, int sequence) => $"{Prefix(submissionId)}documents/{source}-{sequence}";
+
+    /// <summary>Deletes every blob under the submission's prefix (metadata, data, attachments, documents, edits); returns how many.</summary>
+    public static async Task<int> DeleteAllAsync(IBlobStore blobs, Guid submissionId, CancellationToken ct)
+    {
+        var names = new List<string>();
+        await foreach (var name in blobs.ListAsync(Prefix(submissionId), ct)) names.Add(name);
+        foreach (var name in names) await blobs.DeleteAsync(name, ct);
+        return names.Count;
+    }
 }

@@ -18,6 +18,7 @@ public sealed class HubOptions
     public DeliveryOptions Delivery { get; set; } = new();
     public KeyOptions Keys { get; set; } = new();
     public IntakeLimits Limits { get; set; } = new();
+    public Security.HubSecurityOptions Security { get; set; } = new();
     public List<TenantOptions> Tenants { get; set; } = [];
     public Dictionary<string, TargetOptions> Targets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     public List<SenderClientOptions> Senders { get; set; } = [];
@@ -105,12 +106,16 @@ public sealed class IntakeLimits
     /// <summary>Per attachment, as uploaded (JWE, base64url: about 4/3 of the plaintext) and as decrypted.</summary>
     public long MaxAttachmentBytes { get; set; } = 192L * 1024 * 1024;
     public int MaxAttachments { get; set; } = 50;
+    /// <summary>How long a created submission may stay unsubmitted; then it and its uploaded attachments are removed (Intake/Expiry).</summary>
+    public TimeSpan IncompleteSubmissionLifetime { get; set; } = TimeSpan.FromHours(24);
     public long MaxXmlCharacters { get; set; } = 16 * 1024 * 1024;
     /// <summary>Deepest element nesting a submitted application may have (the contracts need about 6).</summary>
     public int MaxXmlDepth { get; set; } = 64;
     /// <summary>Longest text node or attribute value of a submitted application, in characters (no contract field needs more).</summary>
     public int MaxXmlValueCharacters { get; set; } = 256 * 1024;
     public int AccessTokenMinutes { get; set; } = 30;
+    /// <summary>Largest procedure report (POST /api/v1/procedures/{target}/reports), its Bescheid inline as base64: a PDF of about 3 MB.</summary>
+    public long MaxReportBytes { get; set; } = 4 * 1024 * 1024;
     /// <summary>Requests per sender client and token requests per remote address (Hub:Limits:RateLimit).</summary>
     public Intake.RateLimitOptions RateLimit { get; set; } = new();
 }

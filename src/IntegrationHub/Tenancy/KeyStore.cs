@@ -27,7 +27,16 @@ public sealed class KeyStore
         _directory = Path.GetFullPath(hub.Keys.Directory ?? Path.Combine(hub.DataDirectory, "keys"));
         Directory.CreateDirectory(_directory);
         _destinationKeyBits = hub.Keys.DestinationKeyBits;
-        _masterKey = hub.Keys.MasterKey is { Length: > 0 } configured ? configured : LocalMasterKey(logger);
+        if (hub.Keys.MasterKey is { Length: > 0 } configured)
+        {
+            MasterKeyStrength.Require(configured, "configured");
+            _masterKey = configured;
+        }
+        else
+        {
+            _masterKey = LocalMasterKey(logger);
+            MasterKeyStrength.Require(_masterKey, Path.Combine(_directory, "master.key"));
+        }
     }
 
     /// <summary>

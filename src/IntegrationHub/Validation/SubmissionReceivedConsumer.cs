@@ -44,7 +44,7 @@ public sealed class SubmissionReceivedConsumer(
             case SubmissionStatus.Accepted:
                 await context.Publish(new SubmissionAccepted(submission.Id, submission.CaseId, submission.Ars, submission.LeikaKey));
                 return;
-            case SubmissionStatus.Rejected or SubmissionStatus.Incomplete:
+            case SubmissionStatus.Rejected or SubmissionStatus.Incomplete or SubmissionStatus.Expired:
                 return;
         }
 

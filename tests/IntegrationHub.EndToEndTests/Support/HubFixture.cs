@@ -30,8 +30,6 @@ public class HubFixture : IAsyncLifetime
     public static readonly Guid DarmstadtWohngeld = Guid.Parse("1ee99b91-9d12-4c5b-8bef-40ea078102dd");
     public static readonly Guid DarmstadtSozialhilfe = Guid.Parse("0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68");
 
-    // RSA-4096 keys take seconds to make; every test run shares one key folder.
-    private static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-" + Guid.NewGuid().ToString("N"));
 
     private string? _virtualHost;
@@ -93,8 +91,8 @@ public class HubFixture : IAsyncLifetime
         {
             foreach (var (key, value) in servers) web.UseSetting(key, value);
             web.UseSetting("Hub:DataDirectory", _dataDirectory);
-            web.UseSetting("Hub:Keys:Directory", SharedKeyDirectory);
-            web.UseSetting("Hub:Keys:MasterKey", "end-to-end-test-master-key");
+            web.UseSetting("Hub:Keys:Directory", TestServers.SharedKeyDirectory);
+            web.UseSetting("Hub:Keys:MasterKey", TestServers.MasterKey);
             web.UseSetting("Hub:PublicBaseUrl", "http://localhost");
             web.UseSetting("Hub:Targets:prosoz:BaseUrl", new Uri(Simulators.BaseAddress, "prosoz/").ToString());
             web.UseSetting("Hub:Targets:marius:BaseUrl", new Uri(Simulators.BaseAddress, "marius/").ToString());

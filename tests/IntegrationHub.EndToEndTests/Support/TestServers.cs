@@ -14,6 +14,15 @@ public static class TestServers
     // Azurite's published, well-known development key (a constant of the emulator, not a secret).
     public const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>
+    /// The master key of every hub the tests start: 32 bytes derived from a label, so the key folder shared by all test
+    /// runs (<see cref="SharedKeyDirectory"/>) stays readable from run to run.
+    /// </summary>
+    public static readonly string MasterKey = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("integrationhub end-to-end tests"u8));
+
+    /// <summary>RSA-4096 keys take seconds to make; every test run shares one key folder (named for the master key that encrypts it).</summary>
+    public static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys-256");
+
     public static string RabbitMq => Required("HUB_TEST_RABBITMQ", "RabbitMQ");
     public static string RabbitMqManagement => Required("HUB_TEST_RABBITMQ_MANAGEMENT", "RabbitMQ's management API");
     public static string Postgres => Required("HUB_TEST_POSTGRES", "PostgreSQL");

@@ -24,7 +24,7 @@ public sealed class ResilienceRig : IAsyncDisposable
         (Offenbach, "63065", "Offenbach am Main", Guid.Parse("7f076675-a1c0-4408-9bcd-7aeb467f6f11"), Guid.Parse("cc8f952a-3e56-4e25-8484-0422819eb63f")),
         (Darmstadt, "64283", "Darmstadt", Guid.Parse("1ee99b91-9d12-4c5b-8bef-40ea078102dd"), Guid.Parse("0c4bde8e-d9cd-403e-af4d-4e9f3bbe4a68")),
     ];
-    private static readonly string SharedKeyDirectory = Path.Combine(Path.GetTempPath(), "integrationhub-e2e-keys");
+    private static readonly string SharedKeyDirectory = TestServers.SharedKeyDirectory;
     private const string ClientId = "efa-resilience";
     public string SenderClientId => ClientId;
     public string SenderSecret => _secret;
@@ -50,7 +50,7 @@ public sealed class ResilienceRig : IAsyncDisposable
         var rig = new ResilienceRig(simulators, settings);
         settings["Hub:DataDirectory"] = rig._dataDirectory;
         settings["Hub:Keys:Directory"] = SharedKeyDirectory;
-        settings["Hub:Keys:MasterKey"] = "end-to-end-test-master-key";
+        settings["Hub:Keys:MasterKey"] = TestServers.MasterKey;
         settings["Hub:Targets:prosoz:BaseUrl"] = new Uri(simulators.BaseAddress, "prosoz/").ToString();
         settings["Hub:Targets:marius:BaseUrl"] = new Uri(simulators.BaseAddress, "marius/").ToString();
         foreach (var (key, value) in simulators.Marius.HubTargetSettings("marius", simulators.BaseAddress)) settings[key] = value;

@@ -53,7 +53,21 @@ public sealed class CallbackAuthenticationTests
         auth.Verify(Secret, timestamp, signature, [.. Body, (byte)' ']).Should().Be(CallbackVerdict.BadSignature);
         auth.Verify(Secret, (long.Parse(timestamp, CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture), signature, Body)
             .Should().Be(CallbackVerdict.BadSignature);
-        auth.Verify(Secret, timestamp, signature[..^2], Body).Should().Be(CallbackVerdict.BadSignature);
+        auth.Verify(Secret, timestamp, signature[..^1] + (signature[^1] == '0' ? "1" : "0"), Body).Should().Be(CallbackVerdict.BadSignature);
+    }
+
+    [Fact]
+    public void The_headers_are_checked_before_the_body_exists()
+    {
+        var auth = new CallbackAuthentication(_clock);
+        var (timestamp, signature) = Signed(_clock.GetUtcNow());
+
+        auth.CheckHeaders(timestamp, signature).Should().Be(CallbackVerdict.Valid);
+        auth.CheckHeaders(timestamp, signature[..^2]).Should().Be(CallbackVerdict.MissingHeaders, "an HMAC-SHA512 has 128 hex characters");
+        auth.CheckHeaders(timestamp, new string('g', 128)).Should().Be(CallbackVerdict.MissingHeaders);
+        auth.CheckHeaders(null, signature).Should().Be(CallbackVerdict.MissingHeaders);
+        var (old, oldSignature) = Signed(_clock.GetUtcNow().AddMinutes(-6));
+        auth.CheckHeaders(old, oldSignature).Should().Be(CallbackVerdict.Expired);
     }
 
     [Theory]

@@ -73,4 +73,28 @@ public sealed class UnwrappedKeyCacheTests(RsaKeysFixture keys) : IClassFixture<
                 .Should().Throw<JweException>().Which.Failure.Should().Be(JweFailure.DecryptionFailed);
         key.DecryptCalls.Should().Be(2, "a failed unwrap is tried again (no faster answer for a bad key)");
     }
+
+    [Fact]
+    public async Task A_valid_encrypted_key_with_a_tag_that_does_not_verify_is_never_kept()
+    {
+        // A padding oracle's probe: an encrypted key that unwraps (valid OAEP), sent with ciphertext that is not its own.
+        // Were its key kept before the tag check, the second try would skip RSA and answer measurably faster.
+        using var key = new DecryptCountingRsa(keys.Recipient);
+        var parts = JweEncryptor.Encrypt(Plaintext, keys.RecipientPublicOnly(), "kid-1").Split('.');
+        var tag = System.Buffers.Text.Base64Url.DecodeFromChars(parts[4]);
+        tag[0] ^= 1;
+        parts[4] = System.Buffers.Text.Base64Url.EncodeToString(tag);
+        var probe = string.Join('.', parts);
+
+        for (var i = 0; i < 2; i++)
+        {
+            FluentActions.Invoking(() => JweDecryptor.Decrypt(probe, key))
+                .Should().Throw<JweException>().Which.Failure.Should().Be(JweFailure.DecryptionFailed);
+            await FluentActions.Awaiting(() => JweStreamDecryptor.DecryptToAsync(new MemoryStream(Encoding.ASCII.GetBytes(probe)), key,
+                    (_, _) => ValueTask.CompletedTask, new JweDecryptionOptions(), default))
+                .Should().ThrowAsync<JweException>();
+        }
+
+        key.DecryptCalls.Should().Be(4, "every attempt unwraps again while no tag has verified");
+    }
 }

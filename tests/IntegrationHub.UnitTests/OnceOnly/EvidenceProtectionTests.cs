@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using System.Security.Cryptography;
 using System.Text;
 using IntegrationHub.OnceOnly;
@@ -17,7 +18,7 @@ public sealed class EvidenceProtectionTests : IAsyncLifetime
     public async Task InitializeAsync() => _ledger = await AtRestLedger.CreateAsync();
     public async Task DisposeAsync() => await _ledger.DisposeAsync();
 
-    private EvidenceProtection Protection(string masterKey = "unit-test-master-key")
+    private EvidenceProtection Protection(string? masterKey = null)
     {
         var hub = _ledger.Hub(masterKey);
         return new EvidenceProtection(hub.GetRequiredService<KeyStore>(), hub.GetRequiredService<AtRestProtector>());
@@ -45,7 +46,7 @@ public sealed class EvidenceProtectionTests : IAsyncLifetime
 
         await FluentActions.Awaiting(() => Protection().UnprotectAsync(Guid.NewGuid(), Offenbach, stored, default)).Should().ThrowAsync<AtRestDataException>();
         await FluentActions.Awaiting(() => Protection().UnprotectAsync(id, "064110000000", stored, default)).Should().ThrowAsync<AtRestDataException>();
-        await FluentActions.Awaiting(() => Protection("another-master-key").UnprotectAsync(id, Offenbach, stored, default)).Should().ThrowAsync<AtRestDataException>();
+        await FluentActions.Awaiting(() => Protection(TestMasterKeys.Other).UnprotectAsync(id, Offenbach, stored, default)).Should().ThrowAsync<AtRestDataException>();
     }
 
     [Fact]

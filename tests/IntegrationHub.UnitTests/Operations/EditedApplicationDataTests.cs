@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using System.Security.Cryptography;
 using System.Text;
 using IntegrationHub.Operations.Edits;
@@ -25,7 +26,7 @@ public sealed class EditedApplicationDataTests : IAsyncLifetime
     {
         _ledger = await AtRestLedger.CreateAsync();
         _blobs = new FileSystemBlobStore(_ledger.Folder.Combine("blobs"));
-        _data = Create("unit-test-master-key");
+        _data = Create(TestMasterKeys.Default);
     }
 
     public async Task DisposeAsync() => await _ledger.DisposeAsync();
@@ -62,7 +63,7 @@ public sealed class EditedApplicationDataTests : IAsyncLifetime
         await _blobs.PutAsync(copied, await _blobs.OpenReadAsync(blob));
         await Refused(() => _data.ReadAsync(editId, Offenbach, copied, sha512, default), "does not decrypt");
         await Refused(() => _data.ReadAsync(editId, "064110000000", blob, sha512, default), "does not decrypt");
-        await Refused(() => Create("another-master-key").ReadAsync(editId, Offenbach, blob, sha512, default), "does not decrypt");
+        await Refused(() => Create(TestMasterKeys.Other).ReadAsync(editId, Offenbach, blob, sha512, default), "does not decrypt");
         await Refused(() => _data.ReadAsync(editId, Offenbach, blob, new string('0', 128), default), "SHA-512");
         await Refused(() => _data.ReadAsync(editId, Offenbach, "submissions/gibt-es-nicht/edits/x.xml.aesgcm", sha512, default), "missing");
 

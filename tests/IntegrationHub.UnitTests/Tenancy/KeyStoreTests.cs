@@ -10,14 +10,16 @@ namespace IntegrationHub.UnitTests.Tenancy;
 /// <summary>The hub's private keys: generated once, kept encrypted at rest, the same after a restart.</summary>
 public sealed class KeyStoreTests : IDisposable
 {
-    private const string MasterKey = "unit-test";
+    private static readonly string MasterKey = TestMasterKeys.Default;
     private readonly TempDirectory _directory = new("keys");
 
     public void Dispose() => _directory.Dispose();
 
     private string KeyFolder => _directory.Combine("keys");
 
-    private KeyStore Store(string? masterKey = MasterKey, int bits = 2048) =>
+    private KeyStore Store(int bits = 2048) => Store(MasterKey, bits);
+
+    private KeyStore Store(string? masterKey, int bits = 2048) =>
         new(Options.Create(new HubOptions
         {
             DataDirectory = _directory.Path,
@@ -93,7 +95,7 @@ public sealed class KeyStoreTests : IDisposable
         var destination = Guid.NewGuid();
         Store().DestinationKey(destination);
 
-        var act = () => Store(masterKey: "falscher-schluessel").DestinationKey(destination);
+        var act = () => Store(masterKey: TestMasterKeys.Other).DestinationKey(destination);
 
         act.Should().Throw<CryptographicException>();
     }
@@ -145,7 +147,7 @@ public sealed class KeyStoreTests : IDisposable
         store.SigningCertificate(ars).Should().BeSameAs(first);
         File.Exists(Path.Combine(KeyFolder, $"signing-{ars}.pfx")).Should().BeTrue();
 
-        var wrongMaster = () => Store(masterKey: "falscher-schluessel").SigningCertificate(ars);
+        var wrongMaster = () => Store(masterKey: TestMasterKeys.Other).SigningCertificate(ars);
         wrongMaster.Should().Throw<CryptographicException>();
     }
 }

@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -26,7 +27,7 @@ public sealed class SubmissionReaderFixture : IDisposable
         Options = Microsoft.Extensions.Options.Options.Create(new HubOptions
         {
             DataDirectory = _directory.Path,
-            Keys = { Directory = _directory.Combine("keys"), MasterKey = "unit-test", DestinationKeyBits = 2048 },
+            Keys = { Directory = _directory.Combine("keys"), MasterKey = TestMasterKeys.Default, DestinationKeyBits = 2048 },
         });
         Keys = new KeyStore(Options, NullLogger<KeyStore>.Instance);
         Blobs = new FileSystemBlobStore(_directory.Combine("blobs"));

@@ -32,19 +32,34 @@ public sealed class CallbackAuthentication(TimeProvider? time = null)
         return Convert.ToHexStringLower(HMACSHA512.HashData(Encoding.UTF8.GetBytes(secret), message));
     }
 
-    public CallbackVerdict Verify(string secret, string? timestamp, string? signature, ReadOnlySpan<byte> body)
+    /// <summary>Hex characters of an HMAC-SHA512.</summary>
+    public const int SignatureChars = 128;
+
+    /// <summary>
+    /// What can be checked before the body is read: both headers present, the signature 128 hex characters, the
+    /// timestamp within the window. An endpoint calls this first, so a caller without them makes the hub read nothing.
+    /// </summary>
+    public CallbackVerdict CheckHeaders(string? timestamp, string? signature) => CheckHeaders(timestamp, signature, out _);
+
+    private CallbackVerdict CheckHeaders(string? timestamp, string? signature, out DateTimeOffset sent)
     {
-        if (string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signature)
-            || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        sent = default;
+        if (string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signature) || signature.Trim() is not { Length: SignatureChars } trimmed
+            || !trimmed.All(char.IsAsciiHexDigit) || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             return CallbackVerdict.MissingHeaders;
-        var now = _time.GetUtcNow();
-        DateTimeOffset sent;
         try { sent = DateTimeOffset.FromUnixTimeSeconds(seconds); }
         catch (ArgumentOutOfRangeException) { return CallbackVerdict.Expired; }
-        if ((now - sent).Duration() > MaxAge) return CallbackVerdict.Expired;
+        return (_time.GetUtcNow() - sent).Duration() > MaxAge ? CallbackVerdict.Expired : CallbackVerdict.Valid;
+    }
+
+    public CallbackVerdict Verify(string secret, string? timestamp, string? signature, ReadOnlySpan<byte> body)
+    {
+        if (CheckHeaders(timestamp, signature, out var sent) is not CallbackVerdict.Valid and var refused) return refused;
+        var seconds = sent.ToUnixTimeSeconds();
+        var now = _time.GetUtcNow();
 
         var expected = Encoding.ASCII.GetBytes(Sign(secret, seconds, body));
-        var given = Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant());
+        var given = Encoding.ASCII.GetBytes(signature!.Trim().ToLowerInvariant());
         if (!CryptographicOperations.FixedTimeEquals(expected, given)) return CallbackVerdict.BadSignature;
 
         Forget(now);
@@ -62,7 +77,7 @@ public sealed class CallbackAuthentication(TimeProvider? time = null)
     /// <summary>The problem detail for a refused callback, never naming the expected value.</summary>
     public static string Describe(CallbackVerdict verdict) => verdict switch
     {
-        CallbackVerdict.MissingHeaders => $"The headers {SignatureHeader} and {TimestampHeader} (Unix seconds) are required.",
+        CallbackVerdict.MissingHeaders => $"The headers {SignatureHeader} (HMAC-SHA512, {SignatureChars} hex characters) and {TimestampHeader} (Unix seconds) are required.",
         CallbackVerdict.Expired => $"{TimestampHeader} is more than {MaxAge.TotalMinutes:0} minutes off the hub's clock.",
         CallbackVerdict.BadSignature => $"{SignatureHeader} does not match the body and timestamp.",
         CallbackVerdict.Replayed => "This callback was received before.",

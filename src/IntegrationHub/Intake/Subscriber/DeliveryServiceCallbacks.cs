@@ -40,6 +40,15 @@ public static class DeliveryServiceCallbacks
         var logger = loggers.CreateLogger("IntegrationHub.Intake.Subscriber");
         if (services.Find(service) is not { } options)
             return ProblemResults.Problem(ProblemTypes.UnknownTarget, $"No delivery service '{service}' is configured.");
+        // Headers first: a caller without them makes the hub read nothing.
+        var timestamp = http.Request.Headers[CallbackAuthentication.TimestampHeader];
+        var signature = http.Request.Headers[CallbackAuthentication.SignatureHeader];
+        var guard = guards.For(service);
+        if (guard.CheckHeaders(timestamp, signature) is not CallbackVerdict.Valid and var refused)
+        {
+            logger.LogWarning("Callback from delivery service {DeliveryService} refused: {Verdict}", service, refused);
+            return ProblemResults.Problem(ProblemTypes.CallbackUnauthenticated, CallbackAuthentication.Describe(refused));
+        }
         if (http.Request.ContentLength > MaxBodyBytes)
             return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A callback may have at most {MaxBodyBytes} bytes.");
         var body = await BoundedBody.ReadAsync(http.Request.Body, MaxBodyBytes, http.RequestAborted);
@@ -47,7 +56,7 @@ public static class DeliveryServiceCallbacks
             return ProblemResults.Problem(ProblemTypes.PayloadTooLarge, $"A callback may have at most {MaxBodyBytes} bytes.");
 
         // Authenticity first: nothing of an unauthenticated body is read.
-        var verdict = guards.For(service).Verify(options.CallbackSecret, http.Request.Headers[CallbackAuthentication.TimestampHeader], http.Request.Headers[CallbackAuthentication.SignatureHeader], body);
+        var verdict = guard.Verify(options.CallbackSecret, timestamp, signature, body);
         if (verdict != CallbackVerdict.Valid)
         {
             logger.LogWarning("Callback from delivery service {DeliveryService} refused: {Verdict}", service, verdict);

@@ -169,64 +169,68 @@ public static class JweStreamDecryptor
             }
 
             // 4. Ciphertext, streamed: base64url -> GHASH + CTR -> (inflate) -> destination.
-            var cek = JweKeyManagement.UnwrapOrRandom(encryptedKey.AsSpan(0, encryptedKeyLength).ToArray(), privateKey, padding);
-            AesGcmStreamDecryptor gcm;
+            var wrappedKey = encryptedKey.AsSpan(0, encryptedKeyLength).ToArray();
+            var cek = JweKeyManagement.UnwrapOrRandom(wrappedKey, privateKey, padding, out var keepAfterTag);
+            // A freshly unwrapped key is kept for the next read only once the tag verified; zeroed in every case after.
             try
             {
-                gcm = new AesGcmStreamDecryptor(cek, iv.AsSpan(0, ivLength), aad, ghash);
+                using (var gcm = new AesGcmStreamDecryptor(cek, iv.AsSpan(0, ivLength), aad, ghash))
+                {
+                    var compressed = header.Zip is not null;
+                    await using var source = new CiphertextDecryptingStream(reader, gcm, CiphertextLimit(options.MaxPlaintextBytes, compressed));
+                    var (plaintextLength, deferred) = compressed
+                        ? await InflateAsync(source, onPlaintextChunk, options.MaxPlaintextBytes, ct).ConfigureAwait(false)
+                        : (await CopyAsync(source, onPlaintextChunk, ct).ConfigureAwait(false), null);
+
+                    // Whatever the inflater left (after its end of stream, or after a deferred failure) is authenticated too.
+                    await source.DrainAsync(ct).ConfigureAwait(false);
+
+                    // 5. Authentication tag: the last part, then the end of the input.
+                    var (tagChars, tagEnd) = await reader.ReadPartAsync(part, MaxSmallPartChars, ct).ConfigureAwait(false);
+                    if (tagEnd == CompactJweStreamReader.PartEnd.Dot)
+                    {
+                        throw new JweException(JweFailure.Malformed, PartCountMessage);
+                    }
+
+                    if (tagEnd == CompactJweStreamReader.PartEnd.TooLong)
+                    {
+                        throw new JweException(JweFailure.Malformed, WrongLengthMessage);
+                    }
+
+                    var tag = new byte[MaxSmallPartChars];
+
+                    if (!CompactJweStreamReader.TryDecodeStrict(part.AsSpan(0, tagChars), tag, out var tagLength))
+                    {
+                        throw new JweException(JweFailure.Malformed, "JWE authentication tag is not base64url.");
+                    }
+
+                    if (tagLength != AesGcmStreamDecryptor.TagBytes)
+                    {
+                        throw new JweException(JweFailure.Malformed, WrongLengthMessage);
+                    }
+
+                    if (!gcm.VerifyTag(tag.AsSpan(0, tagLength)))
+                    {
+                        // Same failure whether the CEK was bad or the tag/ciphertext/header was modified (RFC 7516 11.5).
+                        throw new JweException(JweFailure.DecryptionFailed, "JWE could not be decrypted.");
+                    }
+
+                    if (keepAfterTag)
+                    {
+                        JweKeyManagement.KeepVerified(privateKey, wrappedKey, padding, cek);
+                    }
+
+                    if (deferred is not null)
+                    {
+                        throw deferred;
+                    }
+
+                    return new JweStreamResult(header, Encoding.ASCII.GetString(part, 0, tagChars), plaintextLength);
+                }
             }
             finally
             {
                 CryptographicOperations.ZeroMemory(cek);
-            }
-
-            using (gcm)
-            {
-                var compressed = header.Zip is not null;
-                await using var source = new CiphertextDecryptingStream(reader, gcm, CiphertextLimit(options.MaxPlaintextBytes, compressed));
-                var (plaintextLength, deferred) = compressed
-                    ? await InflateAsync(source, onPlaintextChunk, options.MaxPlaintextBytes, ct).ConfigureAwait(false)
-                    : (await CopyAsync(source, onPlaintextChunk, ct).ConfigureAwait(false), null);
-
-                // Whatever the inflater left (after its end of stream, or after a deferred failure) is authenticated too.
-                await source.DrainAsync(ct).ConfigureAwait(false);
-
-                // 5. Authentication tag: the last part, then the end of the input.
-                var (tagChars, tagEnd) = await reader.ReadPartAsync(part, MaxSmallPartChars, ct).ConfigureAwait(false);
-                if (tagEnd == CompactJweStreamReader.PartEnd.Dot)
-                {
-                    throw new JweException(JweFailure.Malformed, PartCountMessage);
-                }
-
-                if (tagEnd == CompactJweStreamReader.PartEnd.TooLong)
-                {
-                    throw new JweException(JweFailure.Malformed, WrongLengthMessage);
-                }
-
-                var tag = new byte[MaxSmallPartChars];
-
-                if (!CompactJweStreamReader.TryDecodeStrict(part.AsSpan(0, tagChars), tag, out var tagLength))
-                {
-                    throw new JweException(JweFailure.Malformed, "JWE authentication tag is not base64url.");
-                }
-
-                if (tagLength != AesGcmStreamDecryptor.TagBytes)
-                {
-                    throw new JweException(JweFailure.Malformed, WrongLengthMessage);
-                }
-
-                if (!gcm.VerifyTag(tag.AsSpan(0, tagLength)))
-                {
-                    // Same failure whether the CEK was bad or the tag/ciphertext/header was modified (RFC 7516 11.5).
-                    throw new JweException(JweFailure.DecryptionFailed, "JWE could not be decrypted.");
-                }
-
-                if (deferred is not null)
-                {
-                    throw deferred;
-                }
-
-                return new JweStreamResult(header, Encoding.ASCII.GetString(part, 0, tagChars), plaintextLength);
             }
         }
         finally

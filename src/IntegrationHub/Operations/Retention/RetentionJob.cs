@@ -141,7 +141,7 @@ public sealed class RetentionJob(
 
             foreach (var submissionId in batch)
             {
-                var count = await DeleteBlobsAsync(submissionId, ct);
+                var count = await SubmissionBlobs.DeleteAllAsync(blobs, submissionId, ct);
                 if (await ForgetPayloadsAsync(submissionId, count, now, ct))
                 {
                     submissions++;
@@ -150,15 +150,6 @@ public sealed class RetentionJob(
             }
             if (batch.Count < BatchSize) return (submissions, deletedBlobs);
         }
-    }
-
-    /// <summary>Every blob under the submission's prefix: metadata, data, attachments, documents, edits.</summary>
-    private async Task<int> DeleteBlobsAsync(Guid submissionId, CancellationToken ct)
-    {
-        var names = new List<string>();
-        await foreach (var name in blobs.ListAsync(SubmissionBlobs.Prefix(submissionId), ct)) names.Add(name);
-        foreach (var name in names) await blobs.DeleteAsync(name, ct);
-        return names.Count;
     }
 
     /// <summary>The ledger's side, in one transaction: references to the deleted blobs go, the row says when. False when another run did it.</summary>

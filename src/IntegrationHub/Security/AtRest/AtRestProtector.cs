@@ -9,9 +9,10 @@ namespace IntegrationHub.Security.AtRest;
 /// Encrypts data at rest with its municipality's data key (AES-256-GCM, <see cref="MunicipalityDataKeys"/>) in a
 /// self-describing envelope (<see cref="AtRestEnvelope"/>). The caller's associated data names where the data lives (a
 /// row and column, a blob name), so a ciphertext copied to another row or blob does not decrypt. What is not an envelope
-/// is read as legacy plaintext, written before this protection existed.
+/// is read as legacy plaintext, written before this protection existed, only where <see cref="LegacyPlaintextPolicy"/>
+/// allows it: otherwise whoever can write to the ledger or blob store could plant a value the hub takes as its own.
 /// </summary>
-public sealed class AtRestProtector(MunicipalityDataKeys keys)
+public sealed class AtRestProtector(MunicipalityDataKeys keys, LegacyPlaintextPolicy legacy)
 {
     public const int DefaultChunkSize = 64 * 1024;
     public const int MaxChunkSize = 4 * 1024 * 1024;
@@ -33,7 +34,11 @@ public sealed class AtRestProtector(MunicipalityDataKeys keys)
     /// <exception cref="AtRestDataException">Tampered, keyed for another municipality, or bound to other associated data.</exception>
     public async Task<byte[]> UnprotectAsync(string? ars, byte[] stored, string associatedData, CancellationToken ct)
     {
-        if (!AtRestEnvelope.StartsWithMagic(stored)) return stored; // legacy plaintext
+        if (!AtRestEnvelope.StartsWithMagic(stored))
+        {
+            await legacy.RequireAllowedAsync(ct);
+            return stored; // legacy plaintext
+        }
         var envelope = AtRestEnvelope.Parse(stored);
         if (envelope.Kind != AtRestEnvelope.Kinds.Sealed) throw AtRestEnvelope.Unreadable("it is chunked where one piece is expected");
         var key = await KeyForAsync(ars, envelope, ct);
@@ -59,10 +64,15 @@ public sealed class AtRestProtector(MunicipalityDataKeys keys)
         plaintext is null ? null
             : AtRestEnvelope.TextPrefix + Convert.ToBase64String(await ProtectAsync(ars, Encoding.UTF8.GetBytes(plaintext), associatedData, ct));
 
-    /// <summary>The text of a protected column; a value without the prefix is legacy plaintext and returned as it is.</summary>
+    /// <summary>The text of a protected column; a value without the prefix is legacy plaintext, returned as it is where the policy allows.</summary>
     public async Task<string?> UnprotectTextAsync(string? ars, string? stored, string associatedData, CancellationToken ct)
     {
-        if (!IsProtectedText(stored)) return stored;
+        if (stored is null) return null;
+        if (!IsProtectedText(stored))
+        {
+            await legacy.RequireAllowedAsync(ct);
+            return stored; // legacy plaintext
+        }
         byte[] envelope;
         try { envelope = Convert.FromBase64String(stored![AtRestEnvelope.TextPrefix.Length..]); }
         catch (FormatException) { throw AtRestEnvelope.Unreadable("its text is no base64"); }
@@ -88,14 +98,17 @@ public sealed class AtRestProtector(MunicipalityDataKeys keys)
     /// <summary>
     /// The plaintext of a stored stream, decrypted chunk by chunk while it is read; each chunk is checked before it is
     /// handed out, and a stream cut short or changed throws <see cref="AtRestDataException"/>. A stream that is no envelope
-    /// is legacy plaintext and read as it is.
+    /// is legacy plaintext, read as it is where the policy allows.
     /// </summary>
     public async Task<Stream> UnprotectStreamAsync(string? ars, Stream stored, string associatedData, CancellationToken ct)
     {
         var start = new byte[AtRestEnvelope.FixedBytes];
         var read = await stored.ReadAtLeastAsync(start, start.Length, throwOnEndOfStream: false, ct);
         if (read < AtRestEnvelope.Magic.Length || !AtRestEnvelope.StartsWithMagic(start.AsSpan(0, read)))
+        {
+            await legacy.RequireAllowedAsync(ct);
             return new PrefixedStream(start.AsMemory(0, read), stored); // legacy plaintext
+        }
         if (read < start.Length) throw AtRestEnvelope.Unreadable("its header is cut short");
         var rest = new byte[AtRestEnvelope.RestLength(start)];
         if (await stored.ReadAtLeastAsync(rest, rest.Length, throwOnEndOfStream: false, ct) < rest.Length)

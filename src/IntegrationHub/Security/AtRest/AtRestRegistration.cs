@@ -8,6 +8,7 @@ public static class AtRestRegistration
     public static IServiceCollection AddDataAtRest(this IServiceCollection services)
     {
         services.AddSingleton<MunicipalityDataKeys>();
+        services.AddSingleton<LegacyPlaintextPolicy>();
         services.AddSingleton<AtRestProtector>();
         services.AddSingleton<FailedMessageColumns>();
         return services;

@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -47,7 +48,7 @@ public sealed class StreamingReaderFixture : IDisposable
         var options = Options.Create(new HubOptions
         {
             DataDirectory = _directory,
-            Keys = { Directory = Path.Combine(_directory, "keys"), MasterKey = "unit-test", DestinationKeyBits = 2048 },
+            Keys = { Directory = Path.Combine(_directory, "keys"), MasterKey = TestMasterKeys.Default, DestinationKeyBits = 2048 },
             Limits = { MaxAttachmentBytes = 128L * 1024 * 1024 },
         });
         Keys = new KeyStore(options, NullLogger<KeyStore>.Instance);

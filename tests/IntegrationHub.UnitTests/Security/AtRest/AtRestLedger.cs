@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using IntegrationHub.Ledger;
 using IntegrationHub.Security.AtRest;
 using IntegrationHub.Tenancy;
@@ -18,22 +19,35 @@ internal sealed class AtRestLedger : IAsyncDisposable
     public TempDirectory Folder { get; } = new("at-rest");
     public string ConnectionString => $"Data Source={Folder.Combine("ledger.db")};Default Timeout=30";
 
-    public static async Task<AtRestLedger> CreateAsync()
+    /// <param name="predatesEnvelope">Made by a hub before data at rest had envelopes: schema versions up to 6 applied a day ago, the rest now.</param>
+    public static async Task<AtRestLedger> CreateAsync(bool predatesEnvelope = false)
     {
         var ledger = new AtRestLedger();
         await using var scope = ledger.Hub().CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        if (predatesEnvelope)
+        {
+            await db.Database.ExecuteSqlRawAsync(
+                "CREATE TABLE \"LedgerSchemaVersions\" (\"Version\" integer PRIMARY KEY, \"Name\" text NOT NULL, \"AppliedAt\" text NOT NULL)");
+            var dayAgo = DateTimeOffset.UtcNow.AddDays(-1).ToString("O");
+            foreach (var script in LedgerSchema.Scripts("sqlite").Where(s => s.Version < LegacyPlaintextPolicy.EnvelopeSchemaVersion))
+            {
+                await db.Database.ExecuteSqlRawAsync(script.Sql);
+                await db.Database.ExecuteSqlAsync($"INSERT INTO \"LedgerSchemaVersions\" VALUES ({script.Version}, {script.Name}, {dayAgo})");
+            }
+        }
         await LedgerSchema.MigrateAsync(db);
         return ledger;
     }
 
-    public ServiceProvider Hub(string masterKey = "unit-test-master-key")
+    public ServiceProvider Hub(string? masterKey = null, bool? allowLegacyPlaintext = null)
     {
         var hub = new ServiceCollection()
             .AddLogging()
             .AddDbContext<HubDbContext>(o => o.UseSqlite(ConnectionString))
-            .AddSingleton(Options.Create(new HubOptions { DataDirectory = Folder.Path, Keys = { Directory = Folder.Combine("keys"), MasterKey = masterKey } }))
+            .AddSingleton(Options.Create(new HubOptions { DataDirectory = Folder.Path, Keys = { Directory = Folder.Combine("keys"), MasterKey = masterKey ?? TestMasterKeys.Default },
+                Security = { AllowLegacyPlaintext = allowLegacyPlaintext } }))
             .AddSingleton(NullLogger<KeyStore>.Instance)
             .AddSingleton<KeyStore>()
             .AddDataAtRest()

@@ -60,20 +60,52 @@ public sealed class AtRestProtectorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Values_and_blobs_written_before_the_protection_are_read_as_legacy_plaintext()
+    public async Task Values_and_blobs_written_before_the_protection_are_read_as_legacy_plaintext_where_allowed()
     {
-        (await _protector.UnprotectTextAsync(Offenbach, """{"message":{}}""", "failed-messages/1/Body", default)).Should().Be("""{"message":{}}""");
-        (await _protector.UnprotectAsync(Offenbach, Encoding.UTF8.GetBytes("%PDF-1.7"), "x", default)).Should().Equal(Encoding.UTF8.GetBytes("%PDF-1.7"));
+        var protector = _ledger.Hub(allowLegacyPlaintext: true).GetRequiredService<AtRestProtector>();
+        (await protector.UnprotectTextAsync(Offenbach, """{"message":{}}""", "failed-messages/1/Body", default)).Should().Be("""{"message":{}}""");
+        (await protector.UnprotectAsync(Offenbach, Encoding.UTF8.GetBytes("%PDF-1.7"), "x", default)).Should().Equal(Encoding.UTF8.GetBytes("%PDF-1.7"));
 
         using var folder = new Storage.TempDirectory("at-rest-legacy");
         var blobs = new FileSystemBlobStore(folder.Path);
         var pdf = Encoding.ASCII.GetBytes("%PDF-1.7 legacy Bescheid");
         await blobs.PutAsync("submissions/1/documents/prosoz-3", new MemoryStream(pdf));
-        await using var read = await _protector.OpenBlobAsync(blobs, Offenbach, "submissions/1/documents/prosoz-3", default);
+        await using var read = await protector.OpenBlobAsync(blobs, Offenbach, "submissions/1/documents/prosoz-3", default);
         (await ReadAllAsync(read)).Should().Equal(pdf);
         await blobs.PutAsync("tiny", new MemoryStream([1, 2]));
-        await using var tiny = await _protector.OpenBlobAsync(blobs, Offenbach, "tiny", default);
+        await using var tiny = await protector.OpenBlobAsync(blobs, Offenbach, "tiny", default);
         (await ReadAllAsync(tiny)).Should().Equal(1, 2);
+    }
+
+    [Fact]
+    public async Task A_ledger_created_with_the_envelope_refuses_values_without_one()
+    {
+        // Whoever can write a row or a blob (but holds no data key) must not be able to plant a value the hub takes as its own.
+        await LegacyRefused(_protector);
+        (await _protector.UnprotectTextAsync(Offenbach, null, "failed-messages/1/StackTrace", default)).Should().BeNull("no value is no legacy value");
+    }
+
+    [Fact]
+    public async Task A_ledger_made_before_the_envelope_reads_legacy_plaintext_until_the_setting_refuses_it()
+    {
+        await using var old = await AtRestLedger.CreateAsync(predatesEnvelope: true);
+
+        (await old.Hub().GetRequiredService<AtRestProtector>().UnprotectTextAsync(Offenbach, "<antrag/>", "failed-messages/1/Body", default))
+            .Should().Be("<antrag/>", "an existing deployment keeps reading its old rows");
+        await LegacyRefused(old.Hub(allowLegacyPlaintext: false).GetRequiredService<AtRestProtector>());
+    }
+
+    private static async Task LegacyRefused(AtRestProtector protector)
+    {
+        (await FluentActions.Awaiting(() => protector.UnprotectTextAsync(Offenbach, "<antrag/>", "failed-messages/1/Body", default))
+            .Should().ThrowAsync<AtRestDataException>()).Which.Message.Should().Contain("Hub:Security:AllowLegacyPlaintext");
+        await FluentActions.Awaiting(() => protector.UnprotectAsync(Offenbach, Encoding.UTF8.GetBytes("%PDF-1.7"), "x", default))
+            .Should().ThrowAsync<AtRestDataException>();
+        using var folder = new Storage.TempDirectory("at-rest-strict");
+        var blobs = new FileSystemBlobStore(folder.Path);
+        await blobs.PutAsync("submissions/1/documents/prosoz-3", new MemoryStream(Encoding.ASCII.GetBytes("%PDF-1.7 planted")));
+        await FluentActions.Awaiting(() => protector.OpenBlobAsync(blobs, Offenbach, "submissions/1/documents/prosoz-3", default))
+            .Should().ThrowAsync<AtRestDataException>();
     }
 
     [Fact]

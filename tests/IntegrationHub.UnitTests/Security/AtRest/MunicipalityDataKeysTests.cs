@@ -1,3 +1,4 @@
+using IntegrationHub.UnitTests.Tenancy;
 using IntegrationHub.Security.AtRest;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -36,7 +37,7 @@ public sealed class MunicipalityDataKeysTests : IAsyncLifetime
         (await _ledger.Hub().GetRequiredService<MunicipalityDataKeys>().GetAsync(Offenbach, 1, default)).Key.Should().Equal(key.Key,
             "another process with the same master key unwraps it");
 
-        var otherMaster = _ledger.Hub("another-master-key").GetRequiredService<MunicipalityDataKeys>();
+        var otherMaster = _ledger.Hub(TestMasterKeys.Other).GetRequiredService<MunicipalityDataKeys>();
         (await FluentActions.Awaiting(() => otherMaster.GetAsync(Offenbach, 1, default)).Should().ThrowAsync<AtRestDataException>())
             .Which.Message.Should().Contain("does not unwrap");
     }

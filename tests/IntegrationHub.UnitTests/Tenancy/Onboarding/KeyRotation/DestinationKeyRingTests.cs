@@ -71,7 +71,7 @@ public sealed class DestinationKeyRingTests : IAsyncLifetime
         .AddSingleton(Options.Create(new HubOptions
         {
             DataDirectory = _folder.Path,
-            Keys = { Directory = _folder.Combine("keys"), MasterKey = "unit-test", DestinationKeyBits = 2048 },
+            Keys = { Directory = _folder.Combine("keys"), MasterKey = TestMasterKeys.Default, DestinationKeyBits = 2048 },
         }))
         .AddSingleton(NullLogger<KeyStore>.Instance)
         .AddSingleton<KeyStore>()
