@@ -109,8 +109,9 @@ internal static class FailedMessagePages
         {
             html.Append($"<form method=\"post\" action=\"/ops/failed/actions\">{Token(context)}<input type=\"hidden\" name=\"back\" value=\"{E(self)}\">");
             MessageTable(html, page.Items, selectable: true);
-            // A redirect sends the retried deliveries to another configured target of the same kind (the store checks the kind).
-            var targets = context.RequestServices.GetRequiredService<TenantDirectory>().TargetNames.Order();
+            // A redirect sends the retried deliveries to another configured target of the same kind (the store checks the kind):
+            // shared targets and those of the operator's own municipalities are offered, never another municipality's.
+            var targets = context.RequestServices.GetRequiredService<TenantDirectory>().RedirectTargetsFor(who).Order();
             html.Append("<div><label for=\"redirectTo\">Retry to (optional)</label><select id=\"redirectTo\" name=\"redirectTo\"><option value=\"\">each message's own target</option>");
             foreach (var target in targets) html.Append($"<option value=\"{E(target)}\">{E(target)}</option>");
             html.Append("</select></div>");

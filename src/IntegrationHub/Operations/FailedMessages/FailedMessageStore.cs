@@ -104,7 +104,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         MustAct(who, redirectTo is null ? "retry" : "redirect");
         // An unreadable message (a poison body) cannot be sent again: operations archive it once they have looked at it.
         var candidates = Selected(who, selection).Where(f => f.Status == FailedMessageStatus.Unresolved && f.MessageType != UnreadableMessages.MessageType);
-        if (redirectTo is not null) await CheckRedirectAsync(candidates, redirectTo, ct);
+        if (redirectTo is not null) await CheckRedirectAsync(who, candidates, redirectTo, ct);
 
         var now = DateTimeOffset.UtcNow;
         var batch = new RetryBatch
@@ -188,17 +188,26 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         return moved;
     }
 
-    /// <summary>A redirect is for failed deliveries only, to another configured target of the same kind as each one's own.</summary>
-    private async Task CheckRedirectAsync(IQueryable<FailedMessage> candidates, string redirectTo, CancellationToken ct)
+    /// <summary>
+    /// A redirect is for failed deliveries only, to another configured target of the same kind as each one's own, and either
+    /// shared (Hub:Targets) or of the delivery's own municipality: another municipality's target is never anyone's to use.
+    /// </summary>
+    private async Task CheckRedirectAsync(Operator who, IQueryable<FailedMessage> candidates, string redirectTo, CancellationToken ct)
     {
         if (tenants.FindTarget(redirectTo)?.Options is not { } destination)
             throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"'{redirectTo}' is not a configured target (Hub:Targets or a municipality file).");
-        var kinds = await candidates.Select(f => new { f.MessageType, f.Target }).Distinct().ToListAsync(ct);
+        var kinds = await candidates.Select(f => new { f.MessageType, f.Target, f.Ars }).Distinct().ToListAsync(ct);
         if (kinds.FirstOrDefault(k => k.MessageType != FailedMessageResolution.DeliveryRequested) is { } other)
             throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid,
                 $"Only failed deliveries can be redirected; the selection holds {other.MessageType} messages.");
+        var owner = tenants.TargetMunicipality(redirectTo);
+        if (owner is not null && !who.Covers(owner))
+            throw new OperationRefusedException(ProblemTypes.RedirectTargetForeign, $"'{redirectTo}' belongs to a municipality this operator does not cover.");
         foreach (var k in kinds)
         {
+            if (owner is not null && k.Ars != owner)
+                throw new OperationRefusedException(ProblemTypes.RedirectTargetForeign,
+                    $"'{redirectTo}' belongs to municipality {owner}; the selection holds deliveries of {k.Ars ?? "no municipality"}.");
             if (string.Equals(k.Target, redirectTo, StringComparison.OrdinalIgnoreCase))
                 throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"The selection's deliveries already go to '{redirectTo}'.");
             var kind = k.Target is not null ? tenants.FindTarget(k.Target)?.Options.Kind : null;
