@@ -90,6 +90,8 @@ public sealed class MessageEdit
     public Guid FailedMessageId { get; set; }
     public Guid? SubmissionId { get; set; }
     public string ProposedBy { get; set; } = string.Empty;
+    /// <summary>The proposer's stable identity (<see cref="Operator.Id"/>); null on edits proposed before it was kept.</summary>
+    public string? ProposedById { get; set; }
     public DateTimeOffset ProposedAt { get; set; }
     public string Reason { get; set; } = string.Empty;
     /// <summary>Blob of the corrected application XML (protected at rest); null when only headers change.</summary>

@@ -175,7 +175,9 @@ public sealed record MessageEditView(
     /// <summary>Original and edited application XML: masked unless the operator sees social data.</summary>
     string? OriginalXml,
     string? EditedXml,
-    IReadOnlyDictionary<string, string>? EditedHeaders);
+    IReadOnlyDictionary<string, string>? EditedHeaders,
+    /// <summary>The proposer's stable identity (scheme and subject), which four-eyes compares.</summary>
+    string? ProposedById = null);
 
 /// <summary>Edit and retry (Hub:Operations:EditAndRetry:Enabled, off by default): propose, then a second operator approves.</summary>
 public interface IMessageEdits

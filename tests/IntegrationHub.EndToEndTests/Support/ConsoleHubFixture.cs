@@ -40,7 +40,7 @@ public class ConsoleHubFixture : HubFixture
             yield return new(prefix + "Name", operators[i].Name);
             yield return new(prefix + "Role", operators[i].Role);
             yield return new(prefix + "KeySha256", OperatorDirectory.HashKey(operators[i].Key));
-            if (operators[i].Ars is { } ars) yield return new(prefix + "Municipalities:0", ars);
+            yield return new(prefix + "Municipalities:0", operators[i].Ars ?? Operator.AllMunicipalities);
         }
     }
 

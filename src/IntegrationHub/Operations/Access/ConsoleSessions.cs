@@ -25,11 +25,11 @@ public static class ConsoleSessions
 
     internal static IServiceCollection AddConsoleSessions(this IServiceCollection services)
     {
-        services.AddOptions<CookieAuthenticationOptions>(OperatorAuthentication.CookieScheme).Configure<IOptions<HubOptions>>((o, hub) =>
+        services.AddOptions<CookieAuthenticationOptions>(OperatorAuthentication.CookieScheme).PostConfigure<IOptions<HubOptions>>((o, hub) =>
         {
             if (PublicOverHttps(hub.Value)) o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
         });
-        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<HubOptions>>((o, hub) =>
+        services.AddOptions<AntiforgeryOptions>().PostConfigure<IOptions<HubOptions>>((o, hub) =>
         {
             if (PublicOverHttps(hub.Value)) o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
         });

@@ -216,7 +216,8 @@ internal static class FailedMessagePages
         if (edit.EditedHeaders is { Count: > 0 } headers)
             html.Append($"<p>Edited headers: {string.Join(", ", headers.Select(h => $"{E(h.Key)} = {Masked(h.Value)}"))}</p>");
         // The proposer cannot approve their own edit: the button is only offered to someone else.
-        if (editsOn && who.MayAct && edit.Status == MessageEditStatus.Proposed && edit.ProposedBy != who.Name)
+        if (editsOn && who.MayAct && edit.Status == MessageEditStatus.Proposed
+            && !Edits.MessageEdits.IsProposer(who, edit.ProposedBy, edit.ProposedById))
         {
             html.Append("<div class=\"actions\">");
             html.Append(Form(context, $"/ops/edits/{edit.Id}/approve", "Approve and retry", [new("back", $"/ops/failed/{edit.FailedMessageId}")]));

@@ -96,7 +96,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
                 e.DecidedBy, e.DecidedAt, e.DecisionNote, null, null,
                 e.EditedHeaders is null ? null
                     : masked ? (JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders) ?? []).ToDictionary(h => h.Key, _ => SocialDataMask.Hidden)
-                    : JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders))).ToList());
+                    : JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders), e.ProposedById)).ToList());
     }
 
     public async Task<RetryBatchView> RetryAsync(Operator who, FailedMessageSelection selection, string? redirectTo, CancellationToken ct)
