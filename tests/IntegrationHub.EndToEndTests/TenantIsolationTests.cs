@@ -217,6 +217,26 @@ public sealed class TenantIsolationTests(AccessHubFixture hub)
     }
 
     [Fact]
+    public async Task Retry_batches_and_audit_entries_are_ones_own_by_identity_not_by_a_display_name_an_operator_of_B_may_share()
+    {
+        var ofA = new Operator("k.schmidt", OperatorRole.Admin, [HubFixture.Offenbach], "oidc:of-17");
+        var ofB = new Operator("k.schmidt", OperatorRole.Admin, [HubFixture.Darmstadt], "oidc:da-42");
+        await using var scope = hub.Factory.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IFailedMessages>();
+        var audit = scope.ServiceProvider.GetRequiredService<IOperatorAudit>();
+
+        // A batch of A's that selects nothing (so nothing is sent), and its audit entry.
+        var batch = await store.RetryAsync(ofA, new FailedMessageSelection(Filter: new FailedMessageFilter(Target: "no-such-target")), null, default);
+
+        (await store.GetBatchAsync(ofB, batch.Id, default)).Should().BeNull();
+        (await store.BatchesAsync(ofB, runningOnly: false, default)).Should().NotContain(b => b.Id == batch.Id);
+        (await audit.ListAsync(ofB, null, null, null, null, 0, 500, default)).Items.Should().NotContain(e => e.Detail == $"batch {batch.Id}");
+        // A sees them (the test could fail).
+        (await store.GetBatchAsync(ofA, batch.Id, default)).Should().NotBeNull();
+        (await audit.ListAsync(ofA, null, null, null, null, 0, 500, default)).Items.Should().Contain(e => e.Detail == $"batch {batch.Id}");
+    }
+
+    [Fact]
     public async Task An_operator_of_A_finds_neither_B_s_submissions_nor_B_s_figures_on_the_dashboard()
     {
         var outcome = await hub.Sender(AccessHubFixture.DarmstadtClientId)

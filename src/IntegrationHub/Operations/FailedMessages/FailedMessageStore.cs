@@ -113,6 +113,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
             CreatedAt = now,
             UpdatedAt = now,
             RequestedBy = who.Name,
+            RequestedById = who.Id,
             Selection = Describe(selection),
             RedirectTo = redirectTo,
             Status = RetryBatchStatus.Running,
@@ -151,7 +152,11 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         var query = db.RetryBatches.AsNoTracking();
         if (runningOnly) query = query.Where(b => b.Status == RetryBatchStatus.Running);
         // A scoped operator's batches touch only their municipalities; other people's batches may not.
-        if (who.Municipalities is not null) query = query.Where(b => b.RequestedBy == who.Name);
+        if (who.Municipalities is not null)
+        {
+            var (id, name) = (who.Id, who.Name);
+            query = query.Where(b => b.RequestedById == id || (b.RequestedById == null && b.RequestedBy == name));
+        }
         var batches = await query.OrderByDescending(b => b.CreatedAt).Take(100).ToListAsync(ct);
         return batches.Select(View).ToList();
     }
@@ -248,7 +253,9 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         return query;
     }
 
-    private static bool MaySee(Operator who, RetryBatch batch) => who.Municipalities is null || batch.RequestedBy == who.Name;
+    // Their own by identity: another person of the same display name (of another municipality, say) is someone else.
+    private static bool MaySee(Operator who, RetryBatch batch) =>
+        who.Municipalities is null || (batch.RequestedById is { } id ? id == who.Id : batch.RequestedBy == who.Name);
 
     public static string Describe(FailedMessageSelection selection)
     {
