@@ -198,6 +198,7 @@ public static class ReplayBenchmark
             ["Hub:Operations:Operators:0:Name"] = Ops.Name,
             ["Hub:Operations:Operators:0:Role"] = "Operator",
             ["Hub:Operations:Operators:0:KeySha256"] = Convert.ToHexStringLower(SHA256.HashData(RandomNumberGenerator.GetBytes(32))),
+            ["Hub:Operations:Operators:0:Municipalities:0"] = "*",
             ["Hub:Targets:replay:Kind"] = CountingAdapter.KindName,
             ["Hub:Targets:replay:BaseUrl"] = "http://127.0.0.1:9/",
             ["Hub:Tenants:0:Ars"] = Darmstadt,

@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
@@ -30,21 +33,37 @@ public sealed class OperationsHubFixture : HubFixture
 {
     public static readonly Operator Reader = new("ops-reader", OperatorRole.Reader);
     public static readonly Operator Worker = new("ops-operator", OperatorRole.Operator);
-    public static readonly Operator Admin = new("ops-admin", OperatorRole.Admin);
+    public static readonly Operator Admin = new("ops-admin", OperatorRole.Admin, Identity: "apikey:ops-admin");
     public static readonly Operator Approver = new("ops-approver", OperatorRole.Admin);
     public static readonly Operator SecondApprover = new("ops-approver-2", OperatorRole.Admin);
     public static readonly Operator DarmstadtAdmin = new("da-admin", OperatorRole.Admin, [Darmstadt]);
 
     public RecordingFailedMessages FailedMessages { get; } = new();
+    /// <summary>Operators also sign in with this provider's tokens (four-eyes tells them apart by subject).</summary>
+    public OidcProvider Oidc { get; } = new();
 
-    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => new Dictionary<string, string>
+    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => Oidc.Settings().Concat(new Dictionary<string, string>
     {
         ["Hub:Operations:EditAndRetry:Enabled"] = "true",
         ["Hub:Operations:Retention:FailedMessages"] = "30.00:00:00",
         ["Hub:Operations:Retention:SubmissionPayloads"] = "180.00:00:00",
         // appsettings.json: tenant 0 is Offenbach (hub-wide period), tenant 1 Darmstadt (its own, longer one).
         ["Hub:Tenants:1:PayloadRetention"] = "400.00:00:00",
-    };
+    });
+
+    /// <summary>A client of the operations API signed in with the provider's token for the person <paramref name="subject"/>.</summary>
+    public HttpClient Api(string name, string subject)
+    {
+        var client = Factory.CreateClient();
+        OidcProvider.SignIn(client, Oidc.Token(name, ["admin"], [Operator.AllMunicipalities], subject: subject));
+        return client;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Oidc.Dispose();
+    }
 
     protected override void ConfigureServices(IServiceCollection services)
     {
@@ -315,6 +334,31 @@ public sealed class EditAndRetryTests(OperationsHubFixture hub)
         (await hub.InLedgerAsync(db => db.Submissions.AsNoTracking().SingleAsync(s => s.Id == submission.Id))).DataEditId.Should().BeNull();
         var call = await hub.DeliveryCallAsync(submission.Id);
         (await call.ReadSubmissionAsync(default)).Data.Should().Equal(application.Xml, "a proposed edit changes nothing a target gets");
+    }
+
+    [Fact]
+    public async Task Four_eyes_tells_people_apart_by_their_subject_not_their_display_name()
+    {
+        var (submission, application) = await hub.SeedSubmissionAsync(seed: 691);
+        var failed = await hub.SeedFailedMessageAsync(submission.Id);
+        using var proposer = hub.Api("m.mueller", subject: "u-4711");
+        using var proposed = await proposer.PostAsJsonAsync($"/api/v1/operations/failed-messages/{failed.Id}/edits",
+            new { xml = OperationsHubFixture.WithFamilienname(application.Xml, "Korrigiert"), reason = "Tippfehler (Ticket 4712)" });
+        proposed.StatusCode.Should().Be(HttpStatusCode.Created, await proposed.Content.ReadAsStringAsync());
+        var edit = (await proposed.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        // The same person, renamed at the provider, is still the proposer.
+        using var renamed = hub.Api("m.mueller-schmidt", subject: "u-4711");
+        using var refused = await renamed.PostAsync($"/api/v1/operations/edits/{edit}/approve", null);
+        refused.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain(ProblemTypes.EditApprovalByProposer.Uri);
+        hub.FailedMessages.RetriesOf(failed.Id).Should().BeEmpty();
+
+        // Another person who shares the display name is a second pair of eyes.
+        using var namesake = hub.Api("m.mueller", subject: "u-0815");
+        using var approved = await namesake.PostAsync($"/api/v1/operations/edits/{edit}/approve", null);
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        hub.FailedMessages.RetriesOf(failed.Id).Should().ContainSingle();
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class KeyRotationHubFixture : HubFixture
             yield return new($"Hub:Operations:Operators:{i}:Name", name);
             yield return new($"Hub:Operations:Operators:{i}:Role", role);
             yield return new($"Hub:Operations:Operators:{i}:KeySha256", OperatorDirectory.HashKey(key));
-            if (municipality is not null) yield return new($"Hub:Operations:Operators:{i}:Municipalities:0", municipality);
+            yield return new($"Hub:Operations:Operators:{i}:Municipalities:0", municipality ?? IntegrationHub.Operations.Operator.AllMunicipalities);
         }
     }
 

@@ -1,58 +1,32 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using IntegrationHub.Simulators;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace IntegrationHub.EndToEndTests;
 
 /// <summary>The hub trusting an OIDC provider's tokens for the operations API (its public key as a PEM file).</summary>
 public sealed class OidcHubFixture : HubFixture
 {
-    public const string Issuer = "https://idp.kommunal-it.example/realms/hub";
-    public const string Audience = "integrationhub-operations";
-    public RSA ProviderKey { get; } = RSA.Create(2048);
-    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"oidc-{Guid.NewGuid():N}.pem");
+    public OidcProvider Provider { get; } = new();
 
-    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators)
-    {
-        File.WriteAllText(_keyFile, ProviderKey.ExportSubjectPublicKeyInfoPem());
-        return new Dictionary<string, string>
-        {
-            ["Hub:Operations:Oidc:Issuer"] = Issuer,
-            ["Hub:Operations:Oidc:Audience"] = Audience,
-            ["Hub:Operations:Oidc:SigningKeyFiles:0"] = _keyFile,
-        };
-    }
+    protected override IEnumerable<KeyValuePair<string, string>> Settings(SimulatorServer simulators) => Provider.Settings();
 
-    /// <summary>A token as the provider would issue it; each part can be made wrong.</summary>
-    public string Token(string name, string[] roles, string[]? ars = null, string audience = Audience, RSA? signer = null, TimeSpan? validFor = null)
-    {
-        var claims = new Dictionary<string, object> { ["preferred_username"] = name, ["roles"] = roles };
-        if (ars is not null) claims["ars"] = ars;
-        var now = DateTime.UtcNow;
-        var lifetime = validFor ?? TimeSpan.FromMinutes(5);
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = Issuer,
-            Audience = audience,
-            Claims = claims,
-            IssuedAt = now + lifetime - TimeSpan.FromMinutes(10),
-            NotBefore = now + lifetime - TimeSpan.FromMinutes(10),
-            Expires = now + lifetime,
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(signer ?? ProviderKey), SecurityAlgorithms.RsaSha256),
-        });
-    }
+    public string Token(string name, string[] roles, string[]? ars = null, string audience = OidcProvider.Audience, RSA? signer = null,
+        TimeSpan? validFor = null) => Provider.Token(name, roles, ars, audience, signer, validFor);
 
     public HttpClient Client(string token)
     {
         var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        OidcProvider.SignIn(client, token);
         return client;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Provider.Dispose();
     }
 }
 
@@ -69,6 +43,16 @@ public sealed class OidcSignInTests(OidcHubFixture hub) : IClassFixture<OidcHubF
         me["role"]!.GetValue<string>().Should().Be("operator");
         me["municipalities"]!.AsArray().Select(a => a!.GetValue<string>()).Should().Equal(HubFixture.Darmstadt);
         me["mayAct"]!.GetValue<bool>().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_token_without_the_municipality_claim_sees_no_municipality_and_only_the_star_grants_all()
+    {
+        var none = await hub.Client(hub.Token("n.claim", ["admin"])).GetFromJsonAsync<JsonObject>(Me);
+        var all = await hub.Client(hub.Token("a.all", ["admin"], ["*"])).GetFromJsonAsync<JsonObject>(Me);
+
+        none!["municipalities"]!.AsArray().Should().BeEmpty("a token that names no municipality grants none, not all");
+        all!["municipalities"].Should().BeNull("\"*\" is the explicit value for all municipalities");
     }
 
     [Fact]

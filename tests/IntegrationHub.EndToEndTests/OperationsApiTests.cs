@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Operations;
 using IntegrationHub.Problems;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.EndToEndTests;
@@ -43,6 +44,33 @@ public sealed class OperationsApiTests(OperationsApiFixture hub)
         me["role"]!.GetValue<string>().Should().Be("operator");
         me["mayAct"]!.GetValue<bool>().Should().BeTrue();
         me["seesSocialData"]!.GetValue<bool>().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Wrong_api_keys_are_audited_and_an_address_that_keeps_guessing_gets_429_even_with_a_right_key()
+    {
+        try
+        {
+            // A fresh count for this address (other tests send unknown keys too), then three failures allowed.
+            hub.Reconfigure(("Hub:Operations:FailedSignInWindow", "00:00:00"));
+            (await hub.Client("guess-1").GetAsync(Api + "me")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            hub.Reconfigure(("Hub:Operations:FailedSignInWindow", "00:15:00"), ("Hub:Operations:FailedSignInLimit", "3"));
+            (await hub.Client("guess-2").GetAsync(Api + "me")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            (await hub.Client("guess-3").GetAsync(Api + "me")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+            var refused = await hub.Client(OperationsApiFixture.ReaderKey).GetAsync(Api + "me");
+
+            await ExpectProblemAsync(refused, HttpStatusCode.TooManyRequests, "operator-sign-in-throttled");
+            refused.Headers.RetryAfter!.Delta!.Value.Should().BePositive();
+            var audit = await hub.InLedgerAsync(db => db.OperatorAudit.AsNoTracking().Where(e => e.Subject == "api-key" && e.Action.StartsWith("sign-in-"))
+                .OrderByDescending(e => e.Id).Take(4).Select(e => e.Action).ToListAsync());
+            audit.Should().Equal("sign-in-throttled", "sign-in-failed", "sign-in-failed", "sign-in-failed");
+        }
+        finally
+        {
+            hub.Reconfigure(("Hub:Operations:FailedSignInWindow", "00:15:00"), ("Hub:Operations:FailedSignInLimit", "10"));
+        }
+        (await hub.Client(OperationsApiFixture.ReaderKey).GetAsync(Api + "me")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact]

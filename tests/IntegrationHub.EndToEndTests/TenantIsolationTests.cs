@@ -183,6 +183,60 @@ public sealed class TenantIsolationTests(AccessHubFixture hub)
     }
 
     [Fact]
+    public async Task No_operator_redirects_a_delivery_to_another_municipality_s_own_target_and_the_console_offers_only_shared_and_own_targets()
+    {
+        // Langen, onboarded from a file, has its own Prosoz target (same kind as the seeded deliveries' "prosoz").
+        const string langen = "064380006006";
+        var langenTarget = $"{langen}.prosoz";
+        using (var everyone = hub.Operations(AccessHubFixture.AdminKey))
+        {
+            var file = $"name: Stadt Langen\nars: \"{langen}\"\nags: \"06438006\"\nservices:\n  - leikaKey: \"{OnboardingHubFixture.Sozialhilfe}\"\n" +
+                       $"    name: Sozialhilfe\n    schemaUri: urn:integrationhub:xoev:sozialhilfe:1.0\n    destination: {Guid.NewGuid()}\n    targets: [prosoz]\n" +
+                       "targets:\n  prosoz:\n    kind: Prosoz\n    endpoint: http://127.0.0.1:9/prosoz/\n";
+            using var applied = await everyone.PostAsJsonAsync(Ops + "municipalities/apply", new { name = "langen.yaml", content = file });
+            applied.IsSuccessStatusCode.Should().BeTrue(await applied.Content.ReadAsStringAsync());
+        }
+        hub.Factory.Services.GetRequiredService<TenantDirectory>().TargetMunicipality(langenTarget).Should().Be(langen);
+        var (ofMessage, _, _) = await SeedFailuresAsync();
+
+        // An operator of A, and one of every municipality: a municipality's own target takes that municipality's deliveries only.
+        foreach (var key in new[] { AccessHubFixture.OffenbachOperatorKey, AccessHubFixture.OperatorKey })
+        {
+            using var client = hub.Operations(key);
+            var refused = await client.PostAsJsonAsync(Ops + "failed-messages/retry", new { ids = new[] { ofMessage }, redirectTo = langenTarget });
+            await ExpectProblemAsync(refused, HttpStatusCode.Forbidden, ProblemTypes.RedirectTargetForeign);
+        }
+        var after = await hub.InLedgerAsync(db => db.FailedMessages.AsNoTracking().SingleAsync(f => f.Id == ofMessage));
+        (after.Status, after.RetryBatchId).Should().Be((FailedMessageStatus.Unresolved, (Guid?)null));
+        (await hub.InLedgerAsync(db => db.RetryBatches.CountAsync(b => b.RedirectTo == langenTarget))).Should().Be(0);
+
+        using var session = new ConsoleSession(hub.BaseAddress);
+        (await session.LoginAsync(AccessHubFixture.OffenbachOperatorKey)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var (_, group) = await session.PageAsync($"/ops/failed/group?by=municipality&key={HubFixture.Offenbach}");
+        group.Should().Contain("<option value=\"prosoz\">prosoz</option>", "shared targets are offered").And.NotContain(langenTarget);
+    }
+
+    [Fact]
+    public async Task Retry_batches_and_audit_entries_are_ones_own_by_identity_not_by_a_display_name_an_operator_of_B_may_share()
+    {
+        var ofA = new Operator("k.schmidt", OperatorRole.Admin, [HubFixture.Offenbach], "oidc:of-17");
+        var ofB = new Operator("k.schmidt", OperatorRole.Admin, [HubFixture.Darmstadt], "oidc:da-42");
+        await using var scope = hub.Factory.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IFailedMessages>();
+        var audit = scope.ServiceProvider.GetRequiredService<IOperatorAudit>();
+
+        // A batch of A's that selects nothing (so nothing is sent), and its audit entry.
+        var batch = await store.RetryAsync(ofA, new FailedMessageSelection(Filter: new FailedMessageFilter(Target: "no-such-target")), null, default);
+
+        (await store.GetBatchAsync(ofB, batch.Id, default)).Should().BeNull();
+        (await store.BatchesAsync(ofB, runningOnly: false, default)).Should().NotContain(b => b.Id == batch.Id);
+        (await audit.ListAsync(ofB, null, null, null, null, 0, 500, default)).Items.Should().NotContain(e => e.Detail == $"batch {batch.Id}");
+        // A sees them (the test could fail).
+        (await store.GetBatchAsync(ofA, batch.Id, default)).Should().NotBeNull();
+        (await audit.ListAsync(ofA, null, null, null, null, 0, 500, default)).Items.Should().Contain(e => e.Detail == $"batch {batch.Id}");
+    }
+
+    [Fact]
     public async Task An_operator_of_A_finds_neither_B_s_submissions_nor_B_s_figures_on_the_dashboard()
     {
         var outcome = await hub.Sender(AccessHubFixture.DarmstadtClientId)

@@ -109,6 +109,9 @@ public static class IntegrationHubExtensions
     /// <summary>Creates the ledger schema and the tenants' keys before the first request or message.</summary>
     public static async Task InitializeIntegrationHubAsync(this WebApplication app)
     {
+        // Before anything is touched: the README's local operator keys never face a network.
+        var urls = (app.Configuration["urls"] ?? app.Configuration["Urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+        LocalOperatorKeys.RefuseIfExposed(app.Services.GetRequiredService<IOptions<OperationsOptions>>().Value, urls);
         if (app.Services.GetRequiredService<IOptions<HubOptions>>().Value.Ledger.MigrateOnStart)
             await app.Services.MigrateLedgerAsync();
         var tenants = app.Services.GetRequiredService<TenantDirectory>();
@@ -119,9 +122,6 @@ public static class IntegrationHubExtensions
             _ = keys.SigningCertificate(tenant.Ars);
             foreach (var destination in tenant.Destinations) _ = keys.DestinationKey(destination.Id);
         }
-        var urls = (app.Configuration["urls"] ?? app.Configuration["Urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
-        LocalOperatorKeys.WarnIfExposed(app.Services.GetRequiredService<IOptions<OperationsOptions>>().Value, urls,
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IntegrationHub.Operations"));
     }
 
     public static WebApplication MapIntegrationHub(this WebApplication app)

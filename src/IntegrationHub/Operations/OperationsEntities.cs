@@ -64,6 +64,8 @@ public sealed class RetryBatch
     public Guid Id { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string RequestedBy { get; set; } = string.Empty;
+    /// <summary>The requester's stable identity (<see cref="Operator.Id"/>); null on batches from before it was kept.</summary>
+    public string? RequestedById { get; set; }
     /// <summary>What was selected, for people (e.g. "group 3f2a…", "12 messages", "target=prosoz since …").</summary>
     public string Selection { get; set; } = string.Empty;
     /// <summary>Another configured target of the same kind the failed deliveries are sent to instead.</summary>
@@ -90,6 +92,8 @@ public sealed class MessageEdit
     public Guid FailedMessageId { get; set; }
     public Guid? SubmissionId { get; set; }
     public string ProposedBy { get; set; } = string.Empty;
+    /// <summary>The proposer's stable identity (<see cref="Operator.Id"/>); null on edits proposed before it was kept.</summary>
+    public string? ProposedById { get; set; }
     public DateTimeOffset ProposedAt { get; set; }
     public string Reason { get; set; } = string.Empty;
     /// <summary>Blob of the corrected application XML (protected at rest); null when only headers change.</summary>
@@ -109,6 +113,8 @@ public sealed class OperatorAuditEntry
     public long Id { get; set; }
     public DateTimeOffset At { get; set; }
     public string Actor { get; set; } = string.Empty;
+    /// <summary>The actor's stable identity (<see cref="Operator.Id"/>); null on entries from before it was kept.</summary>
+    public string? ActorId { get; set; }
     public string Role { get; set; } = string.Empty;
     /// <summary>e.g. login, retry, archive, restore, redirect, edit-proposed, edit-approved, edit-rejected, view-social-data.</summary>
     public string Action { get; set; } = string.Empty;

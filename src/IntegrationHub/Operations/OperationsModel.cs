@@ -8,9 +8,25 @@ namespace IntegrationHub.Operations;
 /// <summary>reader sees (masked); operator also acts (retry, archive, restore, redirect); admin also sees social data and edits.</summary>
 public enum OperatorRole { Reader = 0, Operator = 1, Admin = 2 }
 
-/// <summary>The signed-in person. <paramref name="Municipalities"/> (ARS) limits what they see and touch; null means all.</summary>
-public sealed record Operator(string Name, OperatorRole Role, IReadOnlyList<string>? Municipalities = null)
+/// <summary>
+/// The signed-in person. <paramref name="Municipalities"/> (ARS) limits what they see and touch: null means all (the
+/// explicit "*" in the settings or the OIDC claim), an empty list none. <paramref name="Identity"/> is stable across display
+/// names: the scheme and subject ("apikey:&lt;name&gt;", "oidc:&lt;sub&gt;"); rules that tell people apart (four-eyes) compare it.
+/// </summary>
+public sealed record Operator(string Name, OperatorRole Role, IReadOnlyList<string>? Municipalities = null, string? Identity = null)
 {
+    /// <summary>Stands for every municipality in Municipalities settings and the OIDC municipality claim.</summary>
+    public const string AllMunicipalities = "*";
+
+    /// <summary>The scope a list of ARS values grants: "*" means all (null), no value means none.</summary>
+    public static IReadOnlyList<string>? Scope(IEnumerable<string> ars)
+    {
+        var list = ars.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        return list.Contains(AllMunicipalities) ? null : list;
+    }
+
+    public string Id => Identity ?? "operator:" + Name;
+
     public bool MayAct => Role >= OperatorRole.Operator;
     /// <summary>Application XML, message bodies and headers in clear (every such view is audited).</summary>
     public bool SeesSocialData => Role >= OperatorRole.Admin;
@@ -159,7 +175,9 @@ public sealed record MessageEditView(
     /// <summary>Original and edited application XML: masked unless the operator sees social data.</summary>
     string? OriginalXml,
     string? EditedXml,
-    IReadOnlyDictionary<string, string>? EditedHeaders);
+    IReadOnlyDictionary<string, string>? EditedHeaders,
+    /// <summary>The proposer's stable identity (scheme and subject), which four-eyes compares.</summary>
+    string? ProposedById = null);
 
 /// <summary>Edit and retry (Hub:Operations:EditAndRetry:Enabled, off by default): propose, then a second operator approves.</summary>
 public interface IMessageEdits

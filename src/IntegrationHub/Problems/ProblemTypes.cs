@@ -71,11 +71,13 @@ public static class ProblemTypes
     // Operations
     public static readonly ProblemType OperatorUnauthenticated = new("operator-unauthenticated", "An operator API key, OIDC token or console session is required", 401);
     public static readonly ProblemType OperatorForbidden = new("operator-forbidden", "The operator's role does not allow this", 403);
+    public static readonly ProblemType OperatorSignInThrottled = new("operator-sign-in-throttled", "Too many failed sign-ins from this address; try again later", 429);
     public static readonly ProblemType InvalidOperationsQuery = new("invalid-operations-query", "A query parameter of the operations API is invalid", 400);
     public static readonly ProblemType InvalidSelection = new("invalid-selection", "Select failed messages by ids or by a filter (all=true for every failed message)", 400);
     public static readonly ProblemType FailedMessageNotFound = new("failed-message-not-found", "Failed message not found", 404);
     public static readonly ProblemType RetryBatchNotFound = new("retry-batch-not-found", "Retry batch not found", 404);
     public static readonly ProblemType RedirectTargetInvalid = new("redirect-target-invalid", "Failed deliveries can only be redirected to another configured target of the same kind", 422);
+    public static readonly ProblemType RedirectTargetForeign = new("redirect-target-foreign", "Failed deliveries can only be redirected to a shared target or one of their own municipality", 403);
     public static readonly ProblemType OperationsUnavailable = new("operations-unavailable", "This part of the operations console is not available in this hub", 503);
 
     // Edit and retry (Operations/Edits)

@@ -71,6 +71,21 @@ public sealed class TenantDirectory
 
     public TargetEntry? FindTarget(string name) => _current.Targets.GetValueOrDefault(name);
 
+    /// <summary>
+    /// The municipality (ARS) whose file defines the target, or null for a shared target of the hub's settings
+    /// (Hub:Targets). A municipality's own target carries its credentials: only its own deliveries go there.
+    /// </summary>
+    public string? TargetMunicipality(string name)
+    {
+        var snapshot = _current;
+        if (_hub.Targets.ContainsKey(name) || !snapshot.Targets.TryGetValue(name, out var target)) return null;
+        return snapshot.Onboarded.Values.FirstOrDefault(m => m.Targets.Any(t => ReferenceEquals(t, target)))?.Tenant.Ars;
+    }
+
+    /// <summary>The targets a delivery of one of <paramref name="who"/>'s municipalities may be redirected to: shared ones and theirs.</summary>
+    public IEnumerable<string> RedirectTargetsFor(Operations.Operator who) =>
+        TargetNames.Where(t => TargetMunicipality(t) is not { } owner || who.Covers(owner));
+
     public TargetOptions Target(string name) =>
         FindTarget(name)?.Options ?? throw new InvalidOperationException($"Target '{name}' is not configured.");
 

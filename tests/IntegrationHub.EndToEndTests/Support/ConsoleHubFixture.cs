@@ -17,6 +17,9 @@ public class ConsoleHubFixture : HubFixture
     public const string AdminKey = "console-admin-key";
     /// <summary>A reader who sees Darmstadt only.</summary>
     public const string DarmstadtReaderKey = "console-darmstadt-key";
+    /// <summary>An operator whose configuration the session tests change while signed in (settings index <see cref="SessionOperatorIndex"/>).</summary>
+    public const string SessionKey = "console-session-key";
+    public const int SessionOperatorIndex = 14;
 
     public static readonly Operator Reader = new("console-reader", OperatorRole.Reader);
     public static readonly Operator Admin = new("console-admin", OperatorRole.Admin);
@@ -33,6 +36,7 @@ public class ConsoleHubFixture : HubFixture
         {
             ("console-reader", "Reader", ReaderKey, null), ("console-operator", "Operator", OperatorKey, null),
             ("console-admin", "Admin", AdminKey, null), ("console-darmstadt", "Reader", DarmstadtReaderKey, Darmstadt),
+            ("console-session", "Operator", SessionKey, null),
         };
         for (var i = 0; i < operators.Length; i++)
         {
@@ -40,7 +44,7 @@ public class ConsoleHubFixture : HubFixture
             yield return new(prefix + "Name", operators[i].Name);
             yield return new(prefix + "Role", operators[i].Role);
             yield return new(prefix + "KeySha256", OperatorDirectory.HashKey(operators[i].Key));
-            if (operators[i].Ars is { } ars) yield return new(prefix + "Municipalities:0", ars);
+            yield return new(prefix + "Municipalities:0", operators[i].Ars ?? Operator.AllMunicipalities);
         }
     }
 

@@ -34,6 +34,9 @@ public sealed partial class ConsoleSession : IDisposable
         return await _http.PostAsync(action, new FormUrlEncodedContent(all));
     }
 
+    /// <summary>Any request with the session's cookies, as a page of the same site could make the browser send.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => await _http.SendAsync(request);
+
     public async Task<HttpResponseMessage> LoginAsync(string key) => await PostAsync("/ops/login", "/ops/login", [new("apiKey", key)]);
 
     public void Dispose() => _http.Dispose();

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IntegrationHub.EndToEndTests;
@@ -163,6 +164,14 @@ public class HubFixture : IAsyncLifetime
                 throw new TimeoutException($"Submission {submissionId} is {timeline.CitizenStatus} with {pending} pending deliveries, not {status}: {string.Join(", ", timeline.CitizenTrail)}.");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Changes settings of the running hub, as an operator editing its configuration would (null removes one).</summary>
+    public void Reconfigure(params (string Key, string? Value)[] settings)
+    {
+        var configuration = (IConfigurationRoot)Factory.Services.GetRequiredService<IConfiguration>();
+        foreach (var (key, value) in settings) configuration[key] = value;
+        configuration.Reload();
     }
 
     public async Task<T> InLedgerAsync<T>(Func<HubDbContext, Task<T>> query)

@@ -29,6 +29,7 @@ public sealed class OperationsApiFixture : HubFixture
             yield return new($"Hub:Operations:Operators:{i}:Name", name);
             yield return new($"Hub:Operations:Operators:{i}:Role", role);
             yield return new($"Hub:Operations:Operators:{i}:KeySha256", OperatorDirectory.HashKey(key));
+            yield return new($"Hub:Operations:Operators:{i}:Municipalities:0", Operator.AllMunicipalities);
         }
     }
 

@@ -13,6 +13,11 @@ public sealed class OperationsOptions
     public RetentionOptions Retention { get; set; } = new();
     /// <summary>How long a console session lasts without activity.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+    /// <summary>How long a console session lasts at most, however active: then the operator signs in again.</summary>
+    public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
+    /// <summary>Failed sign-ins (console form or API key) one remote address may make per <see cref="FailedSignInWindow"/>.</summary>
+    public int FailedSignInLimit { get; set; } = 10;
+    public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Messages a retry batch reads and sends per page (bounds its memory).</summary>
     public int RetryPageSize { get; set; } = 500;
 }
@@ -23,7 +28,7 @@ public sealed class OperatorKeyOptions
     public OperatorRole Role { get; set; } = OperatorRole.Reader;
     /// <summary>SHA-256 of the API key, lower-case hex: the key itself is never stored (see README for how to make one).</summary>
     public string KeySha256 { get; set; } = string.Empty;
-    /// <summary>The municipalities (ARS) this operator may see and act on; empty means all.</summary>
+    /// <summary>The municipalities (ARS) this operator may see and act on; "*" means all. Required: an empty list is refused at start-up.</summary>
     public List<string> Municipalities { get; set; } = [];
 }
 
@@ -37,7 +42,7 @@ public sealed class OidcOptions
     /// <summary>The claim that carries the role: reader, operator or admin.</summary>
     public string RoleClaim { get; set; } = "roles";
     public string NameClaim { get; set; } = "preferred_username";
-    /// <summary>The claim with the municipalities (ARS) the person may see; absent means all.</summary>
+    /// <summary>The claim with the municipalities (ARS) the person may see; "*" means all, absent means none.</summary>
     public string MunicipalityClaim { get; set; } = "ars";
 }
 

@@ -30,14 +30,20 @@ public static class OperatorAuthentication
     public const string AdminPolicy = "ops:admin";
     public const string RoleClaim = "hub:role";
     public const string MunicipalityClaim = "hub:ars";
+    /// <summary>The operator's stable identity: scheme and subject (see <see cref="Operations.Operator.Id"/>).</summary>
+    public const string IdentityClaim = "hub:id";
     public const string ApiKeyHeader = "X-Api-Key";
     public const string LoginPath = "/ops/login";
+    public const string ConsolePath = "/ops";
 
     public static IServiceCollection AddOperatorAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section));
+        services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OperationsOptions>, OperatorScopeValidation>();
         var options = configuration.GetSection(OperationsOptions.Section).Get<OperationsOptions>() ?? new OperationsOptions();
         services.AddSingleton<OperatorDirectory>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddConsoleSessions();
 
         var authentication = services.AddAuthentication()
             .AddPolicyScheme(Scheme, "Operations", o => o.ForwardDefaultSelector = SelectScheme)
@@ -50,6 +56,7 @@ public static class OperatorAuthentication
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = options.SessionLifetime;
                 o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = ConsoleSessions.ValidateAsync;
                 o.LoginPath = LoginPath;
                 o.AccessDeniedPath = "/ops/denied";
                 // The API answers 401/403 problems; only pages redirect to the login form.
@@ -83,14 +90,16 @@ public static class OperatorAuthentication
     {
         if (principal.Identity is not { IsAuthenticated: true, Name: { } name }) return null;
         if (!Enum.TryParse<OperatorRole>(principal.FindFirstValue(RoleClaim), ignoreCase: true, out var role)) return null;
-        var municipalities = principal.FindAll(MunicipalityClaim).Select(c => c.Value).ToList();
-        return new Operator(name, role, municipalities.Count == 0 ? null : municipalities);
+        // No municipality claim is no municipality; all of them is the explicit "*".
+        return new Operator(name, role, global::IntegrationHub.Operations.Operator.Scope(principal.FindAll(MunicipalityClaim).Select(c => c.Value)),
+            principal.FindFirstValue(IdentityClaim));
     }
 
-    public static ClaimsPrincipal Principal(Operator who, string authenticationType)
+    public static ClaimsPrincipal Principal(Operator who, string authenticationType, params Claim[] more)
     {
-        var claims = new List<Claim> { new(ClaimTypes.Name, who.Name), new(RoleClaim, who.Role.ToString().ToLowerInvariant()) };
-        claims.AddRange((who.Municipalities ?? []).Select(a => new Claim(MunicipalityClaim, a)));
+        var claims = new List<Claim> { new(ClaimTypes.Name, who.Name), new(RoleClaim, who.Role.ToString().ToLowerInvariant()), new(IdentityClaim, who.Id) };
+        claims.AddRange((who.Municipalities ?? [global::IntegrationHub.Operations.Operator.AllMunicipalities]).Select(a => new Claim(MunicipalityClaim, a)));
+        claims.AddRange(more);
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType, ClaimTypes.Name, RoleClaim));
     }
 
@@ -103,7 +112,9 @@ public static class OperatorAuthentication
         if (authorization.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase)) return ApiKeyScheme;
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
             && context.RequestServices.GetRequiredService<IOptions<OperationsOptions>>().Value.Oidc.Issuer.Length > 0) return JwtScheme;
-        return CookieScheme;
+        // The console's cookie counts on the console's pages only: the APIs take keys and tokens, which a browser never
+        // sends by itself, so no page of the same site can act there for a signed-in operator.
+        return context.Request.Path.StartsWithSegments(ConsolePath) ? CookieScheme : ApiKeyScheme;
     }
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
@@ -121,10 +132,10 @@ public static class OperatorAuthentication
     }
 
     /// <summary>Checks X-Api-Key / "Authorization: ApiKey" against the configured operators' key hashes.</summary>
-    private sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OperatorDirectory operators)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    private sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OperatorDirectory operators,
+        SignInThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
         {
             var key = Request.Headers[ApiKeyHeader].ToString();
             if (key.Length == 0)
@@ -132,10 +143,12 @@ public static class OperatorAuthentication
                 var authorization = Request.Headers.Authorization.ToString();
                 if (authorization.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase)) key = authorization["ApiKey ".Length..].Trim();
             }
-            if (key.Length == 0) return Task.FromResult(AuthenticateResult.NoResult());
-            return Task.FromResult(operators.FindByKey(key) is { } who
-                ? AuthenticateResult.Success(new AuthenticationTicket(Principal(who, ApiKeyScheme), ApiKeyScheme))
-                : AuthenticateResult.Fail("Unknown API key."));
+            if (key.Length == 0) return AuthenticateResult.NoResult();
+            // An address that guessed too often is not even compared: a right key from there waits like a wrong one.
+            if (throttle.Refuses(Context)) return AuthenticateResult.Fail("Too many failed sign-ins from this address.");
+            if (operators.FindByKey(key) is { } who) return AuthenticateResult.Success(new AuthenticationTicket(Principal(who, ApiKeyScheme), ApiKeyScheme));
+            await throttle.FailedAsync(Context, "api-key");
+            return AuthenticateResult.Fail("Unknown API key.");
         }
     }
 }
@@ -143,6 +156,8 @@ public static class OperatorAuthentication
 /// <summary>The configured operators; API keys are compared by their SHA-256, in constant time.</summary>
 public sealed class OperatorDirectory(IOptionsMonitor<OperationsOptions> options)
 {
+    public const string ApiKeyIdentityPrefix = "apikey:";
+
     public Operator? FindByKey(string key)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
@@ -153,29 +168,46 @@ public sealed class OperatorDirectory(IOptionsMonitor<OperationsOptions> options
             try { expected = Convert.FromHexString(entry.KeySha256); }
             catch (FormatException) { continue; }
             // No early exit: every configured key is compared, so timing does not tell which one nearly matched.
-            if (CryptographicOperations.FixedTimeEquals(hash, expected) && found is null)
-                found = new Operator(entry.Name, entry.Role, entry.Municipalities.Count == 0 ? null : entry.Municipalities);
+            if (CryptographicOperations.FixedTimeEquals(hash, expected) && found is null) found = Of(entry);
         }
         return found;
     }
 
+    /// <summary>
+    /// The operator as configured now, for a console session signed in with the key whose <see cref="KeyFingerprint"/>
+    /// is given; null once that key is no longer configured (removed or replaced).
+    /// </summary>
+    public Operator? FindBySession(string keyFingerprint) =>
+        options.CurrentValue.Operators.FirstOrDefault(e => CryptographicOperations.FixedTimeEquals(
+            Encoding.ASCII.GetBytes(KeyFingerprint(e.KeySha256)), Encoding.ASCII.GetBytes(keyFingerprint))) is { } entry ? Of(entry) : null;
+
+    /// <summary>Names the key in a session cookie without carrying its hash: a derivation of the configured SHA-256.</summary>
+    public static string KeyFingerprint(string keySha256) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("console-session:" + keySha256.Trim().ToLowerInvariant())))[..32];
+
     public static string HashKey(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant();
+
+    private static Operator Of(OperatorKeyOptions entry) =>
+        new(entry.Name, entry.Role, Operator.Scope(entry.Municipalities), ApiKeyIdentityPrefix + entry.Name);
 
     /// <summary>Maps an OIDC provider's claims (name, role, municipalities) onto the hub's operator claims.</summary>
     internal static ClaimsPrincipal FromOidc(ClaimsPrincipal principal, OidcOptions oidc)
     {
-        var name = principal.FindFirstValue(oidc.NameClaim) ?? principal.FindFirstValue("sub") ?? "unknown";
+        var subject = principal.FindFirstValue("sub");
+        var name = principal.FindFirstValue(oidc.NameClaim) ?? subject ?? "unknown";
         var role = principal.FindAll(oidc.RoleClaim).Select(c => Enum.TryParse<OperatorRole>(c.Value, true, out var r) ? r : (OperatorRole?)null)
             .Where(r => r is not null).Max();
-        if (role is null) return new ClaimsPrincipal(new ClaimsIdentity()); // no hub role: not an operator
-        var ars = principal.FindAll(oidc.MunicipalityClaim).Select(c => c.Value).ToList();
-        return OperatorAuthentication.Principal(new Operator(name, role.Value, ars.Count == 0 ? null : ars), OperatorAuthentication.JwtScheme);
+        // No hub role, or no subject to tell the person apart by (four-eyes compares it, not the display name): not an operator.
+        if (role is null || string.IsNullOrWhiteSpace(subject)) return new ClaimsPrincipal(new ClaimsIdentity());
+        // Without the municipality claim the person sees no municipality; "*" in it grants all.
+        var scope = Operator.Scope(principal.FindAll(oidc.MunicipalityClaim).Select(c => c.Value));
+        return OperatorAuthentication.Principal(new Operator(name, role.Value, scope, "oidc:" + subject), OperatorAuthentication.JwtScheme);
     }
 }
 
 /// <summary>
 /// The embedded default's operator keys are printed in the README: fine on a developer's machine, a hole anywhere else.
-/// The hub says so at start-up when they are configured and it listens beyond the loopback interface.
+/// The hub refuses to start when they are configured and it listens beyond the loopback interface.
 /// </summary>
 public static class LocalOperatorKeys
 {
@@ -187,14 +219,28 @@ public static class LocalOperatorKeys
         return options.Operators.Where(o => documented.Contains(o.KeySha256)).Select(o => o.Name).ToList();
     }
 
-    public static void WarnIfExposed(OperationsOptions options, IEnumerable<string> urls, ILogger logger)
+    public static void RefuseIfExposed(OperationsOptions options, IEnumerable<string> urls)
     {
         var names = ConfiguredIn(options);
         var exposed = urls.Where(u => Uri.TryCreate(u.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri)
             && !uri.IsLoopback && uri.Host != "localhost").ToList();
         if (names.Count > 0 && exposed.Count > 0)
-            logger.LogWarning("The README's local operator keys are configured ({Operators}) while the hub listens on {Urls}: " +
-                "replace Hub:Operations:Operators before anyone else can reach it", string.Join(", ", names), string.Join(", ", exposed));
+            throw new InvalidOperationException($"The README's local operator keys are configured ({string.Join(", ", names)}) while the hub listens on " +
+                $"{string.Join(", ", exposed)}: set Hub:Operations:Operators to keys of your own (KeySha256), or listen on 127.0.0.1 only.");
     }
 }
 
+
+/// <summary>
+/// Every API-key operator names the municipalities it may see: ARS values, or "*" for all. An empty list would mean no
+/// municipality at all (as an OIDC principal without the claim), which is never what a configuration meant: refused at start-up.
+/// </summary>
+internal sealed class OperatorScopeValidation : IValidateOptions<OperationsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OperationsOptions options)
+    {
+        var unscoped = options.Operators.Where(o => o.Municipalities.All(string.IsNullOrWhiteSpace)).Select(o => o.Name).ToList();
+        return unscoped.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(
+            $"Hub:Operations:Operators: {string.Join(", ", unscoped)} list(s) no Municipalities; name the ARS the operator may see, or \"*\" for all.");
+    }
+}

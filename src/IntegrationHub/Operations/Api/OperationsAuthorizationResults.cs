@@ -28,6 +28,12 @@ internal sealed class OperationsAuthorizationResults : IAuthorizationMiddlewareR
             return;
         }
 
+        if (result.Challenged && SignInThrottle.RetryAfterSeconds(context) is > 0 and var wait)
+        {
+            context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ProblemResults.Problem(ProblemTypes.OperatorSignInThrottled, $"Try again in {wait} seconds.").ExecuteAsync(context);
+            return;
+        }
         if (result.Challenged)
         {
             foreach (var scheme in policy.AuthenticationSchemes) await context.ChallengeAsync(scheme);

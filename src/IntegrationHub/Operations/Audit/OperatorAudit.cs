@@ -17,6 +17,7 @@ public sealed class OperatorAudit(HubDbContext db) : IOperatorAudit
         {
             At = DateTimeOffset.UtcNow,
             Actor = who.Name,
+            ActorId = who.Id,
             Role = who.Role.ToString().ToLowerInvariant(),
             Action = action,
             Subject = subject.Length > SubjectLimit ? subject[..SubjectLimit] + "…" : subject,
@@ -34,7 +35,12 @@ public sealed class OperatorAudit(HubDbContext db) : IOperatorAudit
         int offset, int limit, CancellationToken ct)
     {
         var query = db.OperatorAudit.AsNoTracking().AsQueryable();
-        if (!who.SeesSocialData || who.Municipalities is not null) query = query.Where(e => e.Actor == who.Name);
+        if (!who.SeesSocialData || who.Municipalities is not null)
+        {
+            // Their own by identity, not by a display name another person may share.
+            var (id, name) = (who.Id, who.Name);
+            query = query.Where(e => e.ActorId == id || (e.ActorId == null && e.Actor == name));
+        }
         if (actor is not null) query = query.Where(e => e.Actor == actor);
         if (action is not null) query = query.Where(e => e.Action == action);
         if (from is { } f) query = query.Where(e => e.At >= f);

@@ -109,8 +109,9 @@ internal static class FailedMessagePages
         {
             html.Append($"<form method=\"post\" action=\"/ops/failed/actions\">{Token(context)}<input type=\"hidden\" name=\"back\" value=\"{E(self)}\">");
             MessageTable(html, page.Items, selectable: true);
-            // A redirect sends the retried deliveries to another configured target of the same kind (the store checks the kind).
-            var targets = context.RequestServices.GetRequiredService<TenantDirectory>().TargetNames.Order();
+            // A redirect sends the retried deliveries to another configured target of the same kind (the store checks the kind):
+            // shared targets and those of the operator's own municipalities are offered, never another municipality's.
+            var targets = context.RequestServices.GetRequiredService<TenantDirectory>().RedirectTargetsFor(who).Order();
             html.Append("<div><label for=\"redirectTo\">Retry to (optional)</label><select id=\"redirectTo\" name=\"redirectTo\"><option value=\"\">each message's own target</option>");
             foreach (var target in targets) html.Append($"<option value=\"{E(target)}\">{E(target)}</option>");
             html.Append("</select></div>");
@@ -215,7 +216,8 @@ internal static class FailedMessagePages
         if (edit.EditedHeaders is { Count: > 0 } headers)
             html.Append($"<p>Edited headers: {string.Join(", ", headers.Select(h => $"{E(h.Key)} = {Masked(h.Value)}"))}</p>");
         // The proposer cannot approve their own edit: the button is only offered to someone else.
-        if (editsOn && who.MayAct && edit.Status == MessageEditStatus.Proposed && edit.ProposedBy != who.Name)
+        if (editsOn && who.MayAct && edit.Status == MessageEditStatus.Proposed
+            && !Edits.MessageEdits.IsProposer(who, edit.ProposedBy, edit.ProposedById))
         {
             html.Append("<div class=\"actions\">");
             html.Append(Form(context, $"/ops/edits/{edit.Id}/approve", "Approve and retry", [new("back", $"/ops/failed/{edit.FailedMessageId}")]));

@@ -84,10 +84,10 @@ public static class OperationsConsole
 
     private static IResult LoginForm(HttpContext context) => LoginPage(context, null, StatusCodes.Status200OK);
 
-    private static IResult LoginPage(HttpContext context, string? error, int status)
+    private static IResult LoginPage(HttpContext context, string? error, int status, string hint = "Check the key and try again.")
     {
         var returnUrl = LocalReturnUrl(context.Request.Query["ReturnUrl"].ToString());
-        var body = (error is null ? "" : Problem(error, "Check the key and try again.")) + $"""
+        var body = (error is null ? "" : Problem(error, hint)) + $"""
             <form method="post" action="/ops/login?ReturnUrl={U(returnUrl)}">
             {Token(context)}
             <label for="apiKey">API key</label>
@@ -99,14 +99,20 @@ public static class OperationsConsole
         return Page(context, null, "Sign in", body, status);
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, OperatorDirectory operators, IOperatorAudit audit)
+    private static async Task<IResult> LoginAsync(HttpContext context, OperatorDirectory operators, IOperatorAudit audit, SignInThrottle throttle)
     {
         if (!await ValidTokenAsync(context)) return LoginPage(context, "The form expired.", StatusCodes.Status400BadRequest);
+        if (throttle.Refuses(context))
+            return LoginPage(context, "Too many failed sign-ins from this address.", StatusCodes.Status429TooManyRequests,
+                $"Try again in {SignInThrottle.RetryAfterSeconds(context)} seconds.");
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var key = form["apiKey"].ToString().Trim();
         if (key.Length == 0 || operators.FindByKey(key) is not { } who)
+        {
+            await throttle.FailedAsync(context, "console");
             return LoginPage(context, "This API key is not known.", StatusCodes.Status401Unauthorized);
-        await context.SignInAsync(OperatorAuthentication.CookieScheme, OperatorAuthentication.Principal(who, OperatorAuthentication.CookieScheme));
+        }
+        await context.SignInAsync(OperatorAuthentication.CookieScheme, ConsoleSessions.Principal(who, key));
         await audit.WriteAsync(who, "login", "console", ct: context.RequestAborted);
         return Results.Redirect(LocalReturnUrl(context.Request.Query["ReturnUrl"].ToString()));
     }

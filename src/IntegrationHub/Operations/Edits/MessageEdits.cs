@@ -77,6 +77,7 @@ public sealed class MessageEdits(
             FailedMessageId = message.Id,
             SubmissionId = message.SubmissionId,
             ProposedBy = who.Name,
+            ProposedById = who.Id,
             ProposedAt = DateTimeOffset.UtcNow,
             Reason = reason.Trim(),
             Status = MessageEditStatus.Proposed,
@@ -107,8 +108,7 @@ public sealed class MessageEdits(
         EnsureAdmin(who);
         var (edit, message) = await FindAsync(who, editId, ct);
         if (edit.Status != MessageEditStatus.Proposed) throw new OperationRefusedException(ProblemTypes.EditAlreadyDecided);
-        if (string.Equals(edit.ProposedBy, who.Name, StringComparison.OrdinalIgnoreCase))
-            throw new OperationRefusedException(ProblemTypes.EditApprovalByProposer);
+        if (IsProposer(who, edit)) throw new OperationRefusedException(ProblemTypes.EditApprovalByProposer);
         if (message.Status != FailedMessageStatus.Unresolved) throw new OperationRefusedException(ProblemTypes.EditMessageNotUnresolved);
 
         var now = DateTimeOffset.UtcNow;
@@ -177,6 +177,16 @@ public sealed class MessageEdits(
             await audit.WriteAsync(who, "view-social-data", "edits " + string.Join(",", shown), shown.Count, ct: ct);
         return views;
     }
+
+    /// <summary>
+    /// Four-eyes tells people apart by their stable identity (scheme and subject): a display name can be changed at the
+    /// provider, or shared by two people. Edits from before the identity was kept fall back to the name.
+    /// </summary>
+    public static bool IsProposer(Operator who, string proposedBy, string? proposedById) =>
+        proposedById is not null ? string.Equals(proposedById, who.Id, StringComparison.Ordinal)
+            : string.Equals(proposedBy, who.Name, StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsProposer(Operator who, MessageEdit edit) => IsProposer(who, edit.ProposedBy, edit.ProposedById);
 
     private void EnsureEnabled()
     {
@@ -279,7 +289,7 @@ public sealed class MessageEdits(
             headers = headers?.ToDictionary(h => h.Key, h => SocialDataMask.MaskText(h.Value));
         }
         return new MessageEditView(edit.Id, edit.FailedMessageId, edit.SubmissionId, edit.ProposedBy, edit.ProposedAt, edit.Reason, edit.Status,
-            edit.DecidedBy, edit.DecidedAt, edit.DecisionNote, original, edited, headers);
+            edit.DecidedBy, edit.DecidedAt, edit.DecisionNote, original, edited, headers, edit.ProposedById);
     }
 
     // A view still shows the edit when one side cannot be read (blob gone, integrity failure): that side stays empty.

@@ -96,7 +96,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
                 e.DecidedBy, e.DecidedAt, e.DecisionNote, null, null,
                 e.EditedHeaders is null ? null
                     : masked ? (JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders) ?? []).ToDictionary(h => h.Key, _ => SocialDataMask.Hidden)
-                    : JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders))).ToList());
+                    : JsonSerializer.Deserialize<Dictionary<string, string>>(e.EditedHeaders), e.ProposedById)).ToList());
     }
 
     public async Task<RetryBatchView> RetryAsync(Operator who, FailedMessageSelection selection, string? redirectTo, CancellationToken ct)
@@ -104,7 +104,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         MustAct(who, redirectTo is null ? "retry" : "redirect");
         // An unreadable message (a poison body) cannot be sent again: operations archive it once they have looked at it.
         var candidates = Selected(who, selection).Where(f => f.Status == FailedMessageStatus.Unresolved && f.MessageType != UnreadableMessages.MessageType);
-        if (redirectTo is not null) await CheckRedirectAsync(candidates, redirectTo, ct);
+        if (redirectTo is not null) await CheckRedirectAsync(who, candidates, redirectTo, ct);
 
         var now = DateTimeOffset.UtcNow;
         var batch = new RetryBatch
@@ -113,6 +113,7 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
             CreatedAt = now,
             UpdatedAt = now,
             RequestedBy = who.Name,
+            RequestedById = who.Id,
             Selection = Describe(selection),
             RedirectTo = redirectTo,
             Status = RetryBatchStatus.Running,
@@ -151,7 +152,11 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         var query = db.RetryBatches.AsNoTracking();
         if (runningOnly) query = query.Where(b => b.Status == RetryBatchStatus.Running);
         // A scoped operator's batches touch only their municipalities; other people's batches may not.
-        if (who.Municipalities is not null) query = query.Where(b => b.RequestedBy == who.Name);
+        if (who.Municipalities is not null)
+        {
+            var (id, name) = (who.Id, who.Name);
+            query = query.Where(b => b.RequestedById == id || (b.RequestedById == null && b.RequestedBy == name));
+        }
         var batches = await query.OrderByDescending(b => b.CreatedAt).Take(100).ToListAsync(ct);
         return batches.Select(View).ToList();
     }
@@ -188,17 +193,26 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         return moved;
     }
 
-    /// <summary>A redirect is for failed deliveries only, to another configured target of the same kind as each one's own.</summary>
-    private async Task CheckRedirectAsync(IQueryable<FailedMessage> candidates, string redirectTo, CancellationToken ct)
+    /// <summary>
+    /// A redirect is for failed deliveries only, to another configured target of the same kind as each one's own, and either
+    /// shared (Hub:Targets) or of the delivery's own municipality: another municipality's target is never anyone's to use.
+    /// </summary>
+    private async Task CheckRedirectAsync(Operator who, IQueryable<FailedMessage> candidates, string redirectTo, CancellationToken ct)
     {
         if (tenants.FindTarget(redirectTo)?.Options is not { } destination)
             throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"'{redirectTo}' is not a configured target (Hub:Targets or a municipality file).");
-        var kinds = await candidates.Select(f => new { f.MessageType, f.Target }).Distinct().ToListAsync(ct);
+        var kinds = await candidates.Select(f => new { f.MessageType, f.Target, f.Ars }).Distinct().ToListAsync(ct);
         if (kinds.FirstOrDefault(k => k.MessageType != FailedMessageResolution.DeliveryRequested) is { } other)
             throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid,
                 $"Only failed deliveries can be redirected; the selection holds {other.MessageType} messages.");
+        var owner = tenants.TargetMunicipality(redirectTo);
+        if (owner is not null && !who.Covers(owner))
+            throw new OperationRefusedException(ProblemTypes.RedirectTargetForeign, $"'{redirectTo}' belongs to a municipality this operator does not cover.");
         foreach (var k in kinds)
         {
+            if (owner is not null && k.Ars != owner)
+                throw new OperationRefusedException(ProblemTypes.RedirectTargetForeign,
+                    $"'{redirectTo}' belongs to municipality {owner}; the selection holds deliveries of {k.Ars ?? "no municipality"}.");
             if (string.Equals(k.Target, redirectTo, StringComparison.OrdinalIgnoreCase))
                 throw new OperationRefusedException(ProblemTypes.RedirectTargetInvalid, $"The selection's deliveries already go to '{redirectTo}'.");
             var kind = k.Target is not null ? tenants.FindTarget(k.Target)?.Options.Kind : null;
@@ -239,7 +253,9 @@ public sealed class FailedMessageStore(HubDbContext db, IOperatorAudit audit, Re
         return query;
     }
 
-    private static bool MaySee(Operator who, RetryBatch batch) => who.Municipalities is null || batch.RequestedBy == who.Name;
+    // Their own by identity: another person of the same display name (of another municipality, say) is someone else.
+    private static bool MaySee(Operator who, RetryBatch batch) =>
+        who.Municipalities is null || (batch.RequestedById is { } id ? id == who.Id : batch.RequestedBy == who.Name);
 
     public static string Describe(FailedMessageSelection selection)
     {

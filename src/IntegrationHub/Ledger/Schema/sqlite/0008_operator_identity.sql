@@ -1,0 +1,5 @@
+-- Ledger schema version 8: operators by a stable identity (scheme and subject) besides their display name, so four-eyes
+-- and "their own" retry batches and audit entries do not rest on names two people may share.
+ALTER TABLE "MessageEdits" ADD COLUMN "ProposedById" TEXT;
+ALTER TABLE "RetryBatches" ADD COLUMN "RequestedById" TEXT;
+ALTER TABLE "OperatorAudit" ADD COLUMN "ActorId" TEXT;
