@@ -122,10 +122,14 @@ public sealed class ConsolePageTests(ConsoleHubFixture hub)
         (await session.PageAsync("/ops")).Status.Should().Be(HttpStatusCode.OK);
         try
         {
-            hub.Reconfigure(("Hub:Operations:SessionAbsoluteLifetime", "00:00:02"));
+            // Lifetimes far from the test's own duration, so a slow machine cannot tip either side.
+            hub.Reconfigure(("Hub:Operations:SessionAbsoluteLifetime", "00:10:00"));
             (await session.PageAsync("/ops")).Status.Should().Be(HttpStatusCode.OK, "the session is still young");
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            (await session.PageAsync("/ops")).Status.Should().Be(HttpStatusCode.OK, "an active session renews its sliding lifetime");
 
+            // The same active session, older than the absolute lifetime now allows: it ends.
+            hub.Reconfigure(("Hub:Operations:SessionAbsoluteLifetime", "00:00:01"));
             using var after = await session.GetAsync("/ops");
             after.StatusCode.Should().Be(HttpStatusCode.Redirect);
             after.Headers.Location!.PathAndQuery().Should().StartWith("/ops/login");

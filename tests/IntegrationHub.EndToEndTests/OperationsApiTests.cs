@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using IntegrationHub.Operations;
+using IntegrationHub.Operations.Access;
 using IntegrationHub.Problems;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -263,8 +264,10 @@ public sealed class OperationsApiTests(OperationsApiFixture hub)
         await using (var scope = hub.Factory.Services.CreateAsyncScope())
         {
             var audit = scope.ServiceProvider.GetRequiredService<IOperatorAudit>();
-            await audit.WriteAsync(new Operator("e2e-operator", OperatorRole.Operator), action, "group 3f2a9c1d", 12);
-            await audit.WriteAsync(new Operator("e2e-admin", OperatorRole.Admin), action, "edit 42");
+            // As the API-key operators of the fixture, by the identity their keys sign in with.
+            await audit.WriteAsync(new Operator("e2e-operator", OperatorRole.Operator, Identity: OperatorDirectory.ApiKeyIdentityPrefix + "e2e-operator"),
+                action, "group 3f2a9c1d", 12);
+            await audit.WriteAsync(new Operator("e2e-admin", OperatorRole.Admin, Identity: OperatorDirectory.ApiKeyIdentityPrefix + "e2e-admin"), action, "edit 42");
         }
 
         var asAdmin = await hub.Client(OperationsApiFixture.AdminKey).GetFromJsonAsync<JsonObject>(Api + $"audit?action={action}&limit=10");
