@@ -279,6 +279,8 @@ public sealed class AzureBlobStore : IBlobStore
         }
         catch (Exception e) when (Translate(e, operation, _options.RequestTimeout, ct) is { } translated)
         {
+            // The container went away (deleted, or an emulator restarted empty): the caller's retry creates it again.
+            if (translated is AzureBlobStoreException { ErrorCode: "ContainerNotFound" }) _containerReady = false;
             ExceptionDispatchInfo.Throw(translated);
             throw;
         }
