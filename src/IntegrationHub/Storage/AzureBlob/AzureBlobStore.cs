@@ -65,7 +65,7 @@ public sealed class AzureBlobStore : IBlobStore
         var clientOptions = new BlobClientOptions { Transport = new HttpClientTransport(http) };
         clientOptions.Retry.MaxRetries = options.MaxRetries;
         clientOptions.Retry.NetworkTimeout = options.RequestTimeout;
-        // Blob names are ids, but the SDK's request log is not the place for them either.
+        // Blob bodies are encrypted submissions: never into the SDK's request log.
         clientOptions.Diagnostics.IsLoggingContentEnabled = false;
 
         _options = options;
