@@ -103,6 +103,8 @@ start_azurite() {
   echo $! >"$data/azurite/pid"
   wait_for_port "$port" 60 Azurite
   echo "export HUB_TEST_AZURITE=http://127.0.0.1:$port/devstoreaccount1" >>"$dir/env"
+  # The fault tests start and stop an Azurite of their own.
+  echo "export HUB_TEST_AZURITE_BIN=$tools/node_modules/.bin/azurite-blob" >>"$dir/env"
 }
 
 stop_all() {

@@ -45,7 +45,7 @@ public sealed partial class RepositorySecretsTests
                 {
                     if (!localKeyHashes.Contains(value)) offenders.Add($"{file}: {path} is the hash of a key the README does not name as local-only");
                 }
-                else if (SecretName().IsMatch(name) || Regex.IsMatch(value, @"(?i)(password|pwd)=[^;$]"))
+                else if (SecretName().IsMatch(name) || Regex.IsMatch(value, @"(?i)(password|pwd|accountkey|sharedaccesssignature)=[^;$]"))
                     offenders.Add($"{file}: {path} has a value");
             }
         }
@@ -69,7 +69,7 @@ public sealed partial class RepositorySecretsTests
                 var (name, value) = (setting.Groups[1].Value, setting.Groups[2].Value);
                 var secret = SecretName().IsMatch(name.Replace("__", ":")[(name.Replace("__", ":").LastIndexOf(':') + 1)..])
                              || Regex.IsMatch(name, @"(?i)(PASSWORD|_PASS|SECRET|_KEY)$") && !name.EndsWith("_FILE", StringComparison.Ordinal);
-                var inlinePassword = Regex.Match(value, @"(?i)(?:password=|://[^:/@\s]+:(?=[^@\s]+@))([^;@\s]+)");
+                var inlinePassword = Regex.Match(value, @"(?i)(?:password=|accountkey=|sharedaccesssignature=|://[^:/@\s]+:(?=[^@\s]+@))([^;@\s]+)");
                 if (secret && !value.Contains("${", StringComparison.Ordinal) && !IsFileOrPublicReference(value))
                     offenders.Add($"{file}:{number}: {name}");
                 else if (inlinePassword.Success && !inlinePassword.Groups[1].Value.StartsWith("${", StringComparison.Ordinal))

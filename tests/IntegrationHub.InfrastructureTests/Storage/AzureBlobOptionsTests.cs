@@ -63,6 +63,52 @@ public sealed class AzureBlobOptionsTests
         provider.GetRequiredService<AzureBlobStore>().Should().NotBeNull();
     }
 
+    [Fact]
+    public async Task A_connection_string_binds_and_a_registered_token_credential_is_the_one_used_without_a_key()
+    {
+        var byConnectionString = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Hub:BlobStore:AzureBlob:ConnectionString"] = "UseDevelopmentStorage=true" })
+            .Build();
+        using (var provider = new ServiceCollection().AddAzureBlobStore(byConnectionString).BuildServiceProvider())
+        {
+            provider.GetRequiredService<IOptions<AzureBlobOptions>>().Value.ConnectionString.Should().Be("UseDevelopmentStorage=true");
+            provider.GetRequiredService<IBlobStore>().Should().BeOfType<AzureBlobStore>();
+        }
+
+        var byToken = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Hub:BlobStore:AzureBlob:ServiceUri"] = "https://account.blob.core.windows.net" })
+            .Build();
+        var credential = new AskedCredential();
+        var services = new ServiceCollection().AddSingleton<Azure.Core.TokenCredential>(credential);
+        services.AddAzureBlobStore(byToken);
+        // Nothing listens there: what matters is that the store asked the registered credential for a token first.
+        services.AddHttpClient(AzureBlobStore.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new RefusingHandler());
+        using var tokenProvider = services.BuildServiceProvider();
+
+        await FluentActions.Awaiting(() => tokenProvider.GetRequiredService<IBlobStore>().ExistsAsync("x")).Should().ThrowAsync<HttpRequestException>();
+        credential.Asked.Should().BeTrue();
+    }
+
+    private sealed class AskedCredential : Azure.Core.TokenCredential
+    {
+        public bool Asked { get; private set; }
+
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            Asked = true;
+            return new("t", DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+    }
+
+    private sealed class RefusingHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new HttpRequestException("refused (test)");
+    }
+
     [Theory]
     [InlineData("ServiceUri")]
     [InlineData("AccountName")]

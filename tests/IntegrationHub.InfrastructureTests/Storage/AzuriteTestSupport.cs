@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs;
 using IntegrationHub.Storage.AzureBlob;
 
 namespace IntegrationHub.InfrastructureTests.Storage;
@@ -46,13 +49,11 @@ public sealed class AzuriteContainerFixture : IAsyncLifetime
         if (Environment.GetEnvironmentVariable(Azurite.Variable) is not { Length: > 0 } serviceUri) return;
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            using var request = new HttpRequestMessage(HttpMethod.Delete, $"{serviceUri.TrimEnd('/')}/{Container}?restype=container");
-            request.Headers.TryAddWithoutValidation("x-ms-version", AzureBlobStore.ApiVersion);
-            SharedKeyAuthorization.Authorize(request, Azurite.AccountName, Convert.FromBase64String(Azurite.DevelopmentKey), DateTimeOffset.UtcNow);
-            using var _ = await http.SendAsync(request);
+            var container = new BlobContainerClient(new Uri($"{serviceUri.TrimEnd('/')}/{Container}"),
+                new StorageSharedKeyCredential(Azurite.AccountName, Azurite.DevelopmentKey));
+            await container.DeleteIfExistsAsync();
         }
-        catch (HttpRequestException)
+        catch (RequestFailedException)
         {
             // Cleanup only; the data folder is thrown away with .test-run anyway.
         }

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,6 +11,7 @@ public static class AzureBlobServiceCollectionExtensions
     /// <summary>
     /// Makes Azure Blob Storage the hub's <see cref="IBlobStore"/> (replacing the filesystem default), configured from
     /// <see cref="AzureBlobOptions.Section"/>. One store instance per process, so the container is ensured once.
+    /// A <see cref="TokenCredential"/> registered before is used when no key is configured (else DefaultAzureCredential).
     /// </summary>
     public static IServiceCollection AddAzureBlobStore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -19,7 +21,8 @@ public static class AzureBlobServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.TryAddSingleton(sp => new AzureBlobStore(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName),
-            sp.GetRequiredService<IOptions<AzureBlobOptions>>().Value));
+            sp.GetRequiredService<IOptions<AzureBlobOptions>>().Value,
+            sp.GetService<TokenCredential>()));
         services.RemoveAll<IBlobStore>();
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<AzureBlobStore>());
         return services;

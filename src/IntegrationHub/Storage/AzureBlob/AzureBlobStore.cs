@@ -1,46 +1,40 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
-using System.Xml;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace IntegrationHub.Storage.AzureBlob;
 
 /// <summary>
-/// Blobs in one Azure Blob Storage container, spoken to over the REST API with Shared Key authorization
-/// (the Azure SDK does not restore here). Uploads stream in blocks through one pooled buffer; downloads stream.
-/// Callers retry; this class does not.
+/// Blobs in one Azure Blob Storage container, through the Azure SDK (Azure.Storage.Blobs). Uploads stream in blocks
+/// through one pooled buffer; downloads stream. The SDK's own retries are off unless configured
+/// (<see cref="AzureBlobOptions.MaxRetries"/>): callers retry. Failures keep the hub's meaning: a missing blob is
+/// <see cref="BlobNotFoundException"/>, an unreachable service <see cref="HttpRequestException"/>, a slow one
+/// <see cref="TimeoutException"/>, any other answer <see cref="AzureBlobStoreException"/> with the status and error code.
 /// </summary>
 public sealed class AzureBlobStore : IBlobStore
 {
     public const string HttpClientName = "IntegrationHub.AzureBlob";
-    /// <summary>The REST API version the requests are written against.</summary>
-    public const string ApiVersion = "2021-08-06";
 
     private const int MaxBlocks = 50_000;
     // The service takes blocks up to 4000 MiB; a buffer beyond 256 MiB is never sensible here.
     private const int MaxBlockSizeBytes = 256 * 1024 * 1024;
     private const int MaxNameLength = 1024;
 
-    private static readonly XmlReaderSettings SafeXml = new()
-    {
-        Async = true,
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        IgnoreComments = true,
-        IgnoreWhitespace = true,
-        IgnoreProcessingInstructions = true,
-        MaxCharactersInDocument = 64L * 1024 * 1024,
-    };
-
-    private readonly HttpClient _http;
     private readonly AzureBlobOptions _options;
-    private readonly byte[] _key;
-    private readonly string _containerUri;
+    private readonly BlobContainerClient _container;
     private readonly SemaphoreSlim _containerLock = new(1, 1);
     private volatile bool _containerReady;
 
@@ -50,15 +44,13 @@ public sealed class AzureBlobStore : IBlobStore
     {
     }
 
-    public AzureBlobStore(HttpClient http, AzureBlobOptions options)
+    /// <param name="http">Carries the SDK's requests (its pipeline runs over this client).</param>
+    /// <param name="options">Where and how to sign in.</param>
+    /// <param name="credential">Token credential for a <see cref="AzureBlobOptions.ServiceUri"/> without account key; <c>DefaultAzureCredential</c> when null.</param>
+    public AzureBlobStore(HttpClient http, AzureBlobOptions options, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
-        if (!Uri.TryCreate(options.ServiceUri, UriKind.Absolute, out var service) || (service.Scheme != Uri.UriSchemeHttp && service.Scheme != Uri.UriSchemeHttps)
-            || !string.IsNullOrEmpty(service.Query))
-            throw new ArgumentException($"{AzureBlobOptions.Section}:ServiceUri must be an absolute http(s) address without a query.", nameof(options));
-        if (string.IsNullOrWhiteSpace(options.AccountName))
-            throw new ArgumentException($"{AzureBlobOptions.Section}:AccountName is required.", nameof(options));
         if (!IsValidContainerName(options.Container))
             throw new ArgumentException($"{AzureBlobOptions.Section}:Container must be 3-63 lowercase letters, digits and single hyphens.", nameof(options));
         if (options.BlockSizeBytes < 1 || options.BlockSizeBytes > MaxBlockSizeBytes)
@@ -67,37 +59,72 @@ public sealed class AzureBlobStore : IBlobStore
             throw new ArgumentException($"{AzureBlobOptions.Section}:ListPageSize must be between 1 and 5000.", nameof(options));
         if (options.RequestTimeout <= TimeSpan.Zero)
             throw new ArgumentException($"{AzureBlobOptions.Section}:RequestTimeout must be positive.", nameof(options));
+        if (options.MaxRetries is < 0 or > 10)
+            throw new ArgumentException($"{AzureBlobOptions.Section}:MaxRetries must be between 0 and 10.", nameof(options));
+
+        var clientOptions = new BlobClientOptions { Transport = new HttpClientTransport(http) };
+        clientOptions.Retry.MaxRetries = options.MaxRetries;
+        clientOptions.Retry.NetworkTimeout = options.RequestTimeout;
+        // Blob bodies are encrypted submissions: never into the SDK's request log.
+        clientOptions.Diagnostics.IsLoggingContentEnabled = false;
+
+        _options = options;
+        _container = ServiceClient(options, clientOptions, credential).GetBlobContainerClient(options.Container);
+    }
+
+    private static BlobServiceClient ServiceClient(AzureBlobOptions options, BlobClientOptions clientOptions, TokenCredential? credential)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            if (!string.IsNullOrWhiteSpace(options.ServiceUri) || !string.IsNullOrWhiteSpace(options.AccountKey))
+                throw new ArgumentException($"{AzureBlobOptions.Section}:ConnectionString names the endpoint and the key itself: leave ServiceUri and AccountKey empty.", nameof(options));
+            try
+            {
+                return new BlobServiceClient(options.ConnectionString, clientOptions);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            {
+                // Never echo the connection string: it holds the key.
+                throw new ArgumentException($"{AzureBlobOptions.Section}:ConnectionString is not a valid storage connection string.", nameof(options));
+            }
+        }
+
+        if (!Uri.TryCreate(options.ServiceUri, UriKind.Absolute, out var service) || (service.Scheme != Uri.UriSchemeHttp && service.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(service.Query))
+            throw new ArgumentException($"{AzureBlobOptions.Section}:ServiceUri must be an absolute http(s) address without a query (or set ConnectionString).", nameof(options));
+
+        if (string.IsNullOrEmpty(options.AccountKey))
+        {
+            // A name without its key is a forgotten secret, not a wish for a token.
+            if (!string.IsNullOrWhiteSpace(options.AccountName))
+                throw new ArgumentException($"{AzureBlobOptions.Section}:AccountKey is required with AccountName; leave both empty to sign in with a token credential.", nameof(options));
+            if (service.Scheme != Uri.UriSchemeHttps)
+                throw new ArgumentException($"{AzureBlobOptions.Section}:ServiceUri must be https to sign in with a token credential.", nameof(options));
+            return new BlobServiceClient(service, credential ?? new DefaultAzureCredential(), clientOptions);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AccountName))
+            throw new ArgumentException($"{AzureBlobOptions.Section}:AccountName is required with AccountKey.", nameof(options));
         try
         {
-            _key = Convert.FromBase64String(options.AccountKey);
+            _ = Convert.FromBase64String(options.AccountKey);
         }
         catch (FormatException)
         {
             // Never echo the key.
             throw new ArgumentException($"{AzureBlobOptions.Section}:AccountKey is not valid base64.", nameof(options));
         }
-        if (_key.Length == 0)
-            throw new ArgumentException($"{AzureBlobOptions.Section}:AccountKey is required.", nameof(options));
-
-        _http = http;
-        _options = options;
-        _containerUri = options.ServiceUri.TrimEnd('/') + "/" + options.Container;
+        return new BlobServiceClient(service, new StorageSharedKeyCredential(options.AccountName, options.AccountKey), clientOptions);
     }
 
-    /// <summary>Creates the container unless it exists. Called once, lazily, before the first operation.</summary>
-    public async Task EnsureContainerAsync(CancellationToken ct = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Put, _containerUri + "?restype=container");
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (response.IsSuccessStatusCode) return;
-        if (response.StatusCode == HttpStatusCode.Conflict && ErrorCodeHeader(response) is null or "ContainerAlreadyExists") return;
-        throw await ErrorAsync(response, "Create Container", ct);
-    }
+    /// <summary>Creates the container unless it exists (Create Container; 409 ContainerAlreadyExists is fine). Called once, lazily, before the first operation.</summary>
+    public Task EnsureContainerAsync(CancellationToken ct = default) =>
+        CallAsync("Create Container", async token => await _container.CreateIfNotExistsAsync(cancellationToken: token), ct);
 
     public async Task PutAsync(string name, Stream content, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var uri = BlobUri(name);
+        var blob = Blob(name);
         await EnsureContainerOnceAsync(ct);
 
         var blockSize = _options.BlockSizeBytes;
@@ -108,7 +135,9 @@ public sealed class AzureBlobStore : IBlobStore
             if (read < blockSize)
             {
                 // Everything fits in one block (including the empty blob): one Put Blob, which also overwrites.
-                await PutBlobAsync(uri, name, buffer, read, ct);
+                // The SDK takes no precalculated MD5 here (it could split an upload), so it hashes the block itself.
+                var upload = new BlobUploadOptions { TransferValidation = new() { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 } };
+                await CallAsync($"Put Blob of '{name}'", async token => await blob.UploadAsync(Block(buffer, read), upload, token), ct);
                 return;
             }
 
@@ -121,11 +150,13 @@ public sealed class AzureBlobStore : IBlobStore
                     throw new InvalidOperationException($"The blob exceeds {MaxBlocks} blocks of {blockSize} bytes; raise {AzureBlobOptions.Section}:BlockSizeBytes.");
                 // Block ids must all have the same length before encoding: 32 + 8 characters.
                 var blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{uploadId}{blockIds.Count:D8}"));
-                await PutBlockAsync(uri, name, blockId, buffer, read, ct);
+                var count = read;
+                await CallAsync($"Put Block of '{name}'", async token => await blob.StageBlockAsync(
+                    blockId, Block(buffer, count), new BlockBlobStageBlockOptions { TransferValidation = Checked(buffer, count) }, token), ct);
                 blockIds.Add(blockId);
                 read = await content.ReadAtLeastAsync(buffer.AsMemory(0, blockSize), blockSize, throwOnEndOfStream: false, ct);
             }
-            await PutBlockListAsync(uri, name, blockIds, ct);
+            await CallAsync($"Put Block List of '{name}'", async token => await blob.CommitBlockListAsync(blockIds, cancellationToken: token), ct);
         }
         finally
         {
@@ -135,143 +166,90 @@ public sealed class AzureBlobStore : IBlobStore
 
     public async Task<Stream> OpenReadAsync(string name, CancellationToken ct = default)
     {
-        var uri = BlobUri(name);
+        var blob = Blob(name);
         await EnsureContainerOnceAsync(ct);
-        var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        HttpResponseMessage? response = null;
-        try
+        return await CallAsync($"Get Blob of '{name}'", async token =>
         {
-            response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            if (response.StatusCode == HttpStatusCode.NotFound) throw new BlobNotFoundException(name);
-            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"Get Blob of '{name}'", ct);
-            var body = await response.Content.ReadAsStreamAsync(ct);
-            var stream = new ResponseStream(body, response, request);
-            response = null;
-            request = null;
-            return stream;
-        }
-        finally
-        {
-            response?.Dispose();
-            request?.Dispose();
-        }
+            try
+            {
+                var download = await blob.DownloadStreamingAsync(cancellationToken: token);
+                return (Stream)new DownloadStream(download.Value.Content, $"Get Blob of '{name}'", _options.RequestTimeout);
+            }
+            catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+            {
+                throw new BlobNotFoundException(name);
+            }
+        }, ct);
     }
 
     public async Task<bool> ExistsAsync(string name, CancellationToken ct = default)
     {
-        var uri = BlobUri(name);
+        var blob = Blob(name);
         await EnsureContainerOnceAsync(ct);
-        using var request = new HttpRequestMessage(HttpMethod.Head, uri);
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (response.IsSuccessStatusCode) return true;
-        if (response.StatusCode == HttpStatusCode.NotFound) return false;
-        throw await ErrorAsync(response, $"Get Blob Properties of '{name}'", ct);
+        return await CallAsync($"Get Blob Properties of '{name}'", async token =>
+        {
+            try
+            {
+                await blob.GetPropertiesAsync(cancellationToken: token);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }, ct);
     }
 
     public async Task DeleteAsync(string name, CancellationToken ct = default)
     {
-        var uri = BlobUri(name);
+        var blob = Blob(name);
         await EnsureContainerOnceAsync(ct);
-        using var request = new HttpRequestMessage(HttpMethod.Delete, uri);
         // Snapshots would otherwise block the delete; the hub does not take any, so this is just safe.
-        request.Headers.TryAddWithoutValidation("x-ms-delete-snapshots", "include");
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound) return;
-        throw await ErrorAsync(response, $"Delete Blob of '{name}'", ct);
+        await CallAsync($"Delete Blob of '{name}'", async token =>
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: token), ct);
     }
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         await EnsureContainerOnceAsync(ct);
-        string? marker = null;
-        do
+        var pages = _container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix.Length > 0 ? prefix : null }, ct)
+            .AsPages(pageSizeHint: _options.ListPageSize)
+            .GetAsyncEnumerator(ct);
+        try
         {
-            // Read one page completely before yielding, so no connection stays open while the caller works.
-            var (names, next) = await ListPageAsync(prefix, marker, ct);
-            foreach (var name in names) yield return name;
-            marker = next;
-        }
-        while (!string.IsNullOrEmpty(marker));
-    }
-
-    private async Task<(List<string> Names, string? NextMarker)> ListPageAsync(string prefix, string? marker, CancellationToken ct)
-    {
-        var query = new StringBuilder("?restype=container&comp=list");
-        if (prefix.Length > 0) query.Append("&prefix=").Append(Uri.EscapeDataString(prefix));
-        if (!string.IsNullOrEmpty(marker)) query.Append("&marker=").Append(Uri.EscapeDataString(marker));
-        if (_options.ListPageSize is { } size) query.Append("&maxresults=").Append(size);
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, _containerUri + query);
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        if (response.StatusCode == HttpStatusCode.NotFound) return ([], null);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, "List Blobs", ct);
-
-        var names = new List<string>();
-        string? next = null;
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        using var reader = XmlReader.Create(body, SafeXml);
-        await reader.MoveToContentAsync();
-        // EnumerationResults(0) / Blobs(1) / Blob(2) / Name(3); NextMarker(1).
-        while (!reader.EOF)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (reader.NodeType == XmlNodeType.Element && reader.Depth == 3 && reader.LocalName == "Name")
+            while (true)
             {
-                // Names with characters XML cannot carry come percent-encoded and flagged.
-                var encoded = string.Equals(reader.GetAttribute("Encoded"), "true", StringComparison.OrdinalIgnoreCase);
-                var value = await reader.ReadElementContentAsStringAsync();
-                names.Add(encoded ? Uri.UnescapeDataString(value) : value);
-                continue;
+                // The SDK reads one page completely, so no connection stays open while the caller works.
+                var page = await CallAsync("List Blobs", async _ =>
+                {
+                    try
+                    {
+                        return await pages.MoveNextAsync() ? pages.Current.Values : null;
+                    }
+                    catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+                    {
+                        return null; // the container is gone: nothing under any prefix
+                    }
+                }, ct);
+                if (page is null) yield break;
+                foreach (var item in page) yield return item.Name;
             }
-            if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1 && reader.LocalName == "NextMarker")
-            {
-                next = await reader.ReadElementContentAsStringAsync();
-                continue;
-            }
-            await reader.ReadAsync();
         }
-        return (names, next);
-    }
-
-    private async Task PutBlobAsync(string uri, string name, byte[] buffer, int count, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = BlockContent(buffer, count) };
-        request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"Put Blob of '{name}'", ct);
-    }
-
-    private async Task PutBlockAsync(string uri, string name, string blockId, byte[] buffer, int count, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{uri}?comp=block&blockid={Uri.EscapeDataString(blockId)}")
+        finally
         {
-            Content = BlockContent(buffer, count),
-        };
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"Put Block of '{name}'", ct);
+            await pages.DisposeAsync();
+        }
     }
 
-    private async Task PutBlockListAsync(string uri, string name, List<string> blockIds, CancellationToken ct)
+    private static MemoryStream Block(byte[] buffer, int count) => new(buffer, 0, count, writable: false);
+
+    /// <summary>The block's MD5, so the service refuses a block damaged on the way.</summary>
+    private static UploadTransferValidationOptions Checked(byte[] buffer, int count) => new()
     {
-        var xml = new StringBuilder(64 + blockIds.Count * 80).Append("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
-        foreach (var id in blockIds) xml.Append("<Latest>").Append(id).Append("</Latest>");
-        xml.Append("</BlockList>");
-        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(xml.ToString()));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/xml") { CharSet = "utf-8" };
-
-        using var request = new HttpRequestMessage(HttpMethod.Put, uri + "?comp=blocklist") { Content = content };
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, $"Put Block List of '{name}'", ct);
-    }
-
-    private static ByteArrayContent BlockContent(byte[] buffer, int count)
-    {
-        var content = new ByteArrayContent(buffer, 0, count);
-        // The service checks the MD5 and refuses a block damaged on the way.
-        content.Headers.ContentMD5 = MD5.HashData(buffer.AsSpan(0, count));
-        return content;
-    }
+        ChecksumAlgorithm = StorageChecksumAlgorithm.MD5,
+        PrecalculatedChecksum = MD5.HashData(buffer.AsSpan(0, count)),
+    };
 
     private async ValueTask EnsureContainerOnceAsync(CancellationToken ct)
     {
@@ -289,70 +267,51 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
-    /// <summary>Versions, signs and sends one request; the timeout covers the call up to the response headers.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    private Task CallAsync(string operation, Func<CancellationToken, Task> call, CancellationToken ct) =>
+        CallAsync(operation, async token => { await call(token); return true; }, ct);
+
+    /// <summary>One call to the service, its failures in the hub's terms (see the class summary).</summary>
+    private async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        request.Headers.TryAddWithoutValidation("x-ms-version", ApiVersion);
-        SharedKeyAuthorization.Authorize(request, _options.AccountName, _key, DateTimeOffset.UtcNow);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            return await _http.SendAsync(request, completion, timeout.Token);
+            return await call(ct);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested && timeout.IsCancellationRequested)
+        catch (Exception e) when (Translate(e, operation, _options.RequestTimeout, ct) is { } translated)
         {
-            throw new TimeoutException($"Azure Blob Storage did not answer {request.Method} within {_options.RequestTimeout}.");
+            // The container went away (deleted, or an emulator restarted empty): the caller's retry creates it again.
+            if (translated is AzureBlobStoreException { ErrorCode: "ContainerNotFound" }) _containerReady = false;
+            ExceptionDispatchInfo.Throw(translated);
+            throw;
         }
     }
 
-    private static async Task<AzureBlobStoreException> ErrorAsync(HttpResponseMessage response, string operation, CancellationToken ct)
+    /// <summary>The hub's exception for a failure of the SDK, or null to let it pass as it is.</summary>
+    private static Exception? Translate(Exception e, string operation, TimeSpan timeout, CancellationToken ct)
     {
-        var code = ErrorCodeHeader(response);
-        if (code is null && response.RequestMessage?.Method != HttpMethod.Head)
+        // With retries on, the SDK gathers the failures of every try; the last one says what happened.
+        if (e is AggregateException { InnerExceptions.Count: > 0 } all) e = all.InnerExceptions[^1];
+        return e switch
         {
-            try
-            {
-                // <Error><Code>…</Code><Message>…</Message></Error>; only the code is kept.
-                await using var body = await response.Content.ReadAsStreamAsync(ct);
-                using var reader = XmlReader.Create(body, SafeXml);
-                while (await reader.ReadAsync())
-                {
-                    if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1 && reader.LocalName == "Code")
-                    {
-                        code = await reader.ReadElementContentAsStringAsync();
-                        break;
-                    }
-                }
-            }
-            catch (XmlException)
-            {
-                // No XML error body; the status code has to do.
-            }
-        }
-        return new AzureBlobStoreException(operation, response.StatusCode, code);
+            // The transport failed (refused, reset, DNS): the same HttpRequestException/IOException the hub always saw.
+            RequestFailedException { Status: 0, InnerException: HttpRequestException or IOException } failed => failed.InnerException,
+            RequestFailedException failed => new AzureBlobStoreException(operation, (HttpStatusCode)failed.Status, failed.ErrorCode),
+            OperationCanceledException when !ct.IsCancellationRequested =>
+                new TimeoutException($"Azure Blob Storage did not answer {operation} within {timeout}."),
+            HttpRequestException or IOException => e,
+            _ => null,
+        };
     }
 
-    private static string? ErrorCodeHeader(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("x-ms-error-code", out var values) ? values.FirstOrDefault() : null;
-
-    /// <summary>The blob's address: every path segment escaped, "/" kept.</summary>
-    private string BlobUri(string name)
+    private BlockBlobClient Blob(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name.Length > MaxNameLength)
             throw new ArgumentException($"Blob names are limited to {MaxNameLength} characters.", nameof(name));
-        var segments = name.Split('/');
-        var sb = new StringBuilder(_containerUri.Length + name.Length * 3);
-        sb.Append(_containerUri);
-        foreach (var segment in segments)
-        {
-            // The URI would collapse dot segments and address a different blob.
-            if (segment is "." or "..")
-                throw new ArgumentException("Blob names must not contain '.' or '..' segments.", nameof(name));
-            sb.Append('/').Append(Uri.EscapeDataString(segment));
-        }
-        return sb.ToString();
+        // The URI would collapse dot segments and address a different blob.
+        if (name.Split('/').Any(segment => segment is "." or ".."))
+            throw new ArgumentException("Blob names must not contain '.' or '..' segments.", nameof(name));
+        return _container.GetBlockBlobClient(name);
     }
 
     private static bool IsValidContainerName(string? name) =>
@@ -360,8 +319,11 @@ public sealed class AzureBlobStore : IBlobStore
         && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
         && name[0] != '-' && name[^1] != '-' && !name.Contains("--", StringComparison.Ordinal);
 
-    /// <summary>The body of a download; disposing it releases the HTTP response and its connection.</summary>
-    private sealed class ResponseStream(Stream inner, HttpResponseMessage response, HttpRequestMessage request) : Stream
+    /// <summary>
+    /// The body of a download. A failure while reading comes out as the hub always saw it (an IOException from the
+    /// connection, a TimeoutException from a stalled service) rather than the SDK's AggregateException.
+    /// </summary>
+    private sealed class DownloadStream(Stream inner, string operation, TimeSpan timeout) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -369,14 +331,36 @@ public sealed class AzureBlobStore : IBlobStore
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return inner.Read(buffer);
+            }
+            catch (Exception e) when (Translate(e, operation, timeout, CancellationToken.None) is { } translated)
+            {
+                ExceptionDispatchInfo.Throw(translated);
+                throw;
+            }
+        }
+
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.ReadAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            inner.ReadAsync(buffer, cancellationToken);
-        public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) =>
-            inner.CopyToAsync(destination, bufferSize, cancellationToken);
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (Exception e) when (Translate(e, operation, timeout, cancellationToken) is { } translated)
+            {
+                ExceptionDispatchInfo.Throw(translated);
+                throw;
+            }
+        }
 
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -385,12 +369,7 @@ public sealed class AzureBlobStore : IBlobStore
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
-            {
-                inner.Dispose();
-                response.Dispose();
-                request.Dispose();
-            }
+            if (disposing) inner.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -8,14 +8,14 @@ public sealed class AzureBlobStoreException(string operation, HttpStatusCode sta
 {
     public string Operation { get; } = operation;
     public HttpStatusCode StatusCode { get; } = statusCode;
-    /// <summary>The service's <c>x-ms-error-code</c>, e.g. <c>AuthenticationFailed</c>.</summary>
+    /// <summary>The service's <c>x-ms-error-code</c>, e.g. <c>AuthenticationFailed</c> or <c>ServerBusy</c>.</summary>
     public string? ErrorCode { get; } = errorCode;
 
     private static string BuildMessage(string operation, HttpStatusCode statusCode, string? errorCode)
     {
         var message = $"Azure Blob Storage answered {(int)statusCode} {statusCode} ({errorCode ?? "no error code"}) to {operation}.";
-        if (statusCode == HttpStatusCode.Forbidden)
-            message += $" Authentication failed: check {AzureBlobOptions.Section}:AccountName and AccountKey.";
+        if (statusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+            message += $" Authentication failed: check {AzureBlobOptions.Section}:AccountName and AccountKey (or ConnectionString, or the token credential's role on the account).";
         return message;
     }
 }
