@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Json;
@@ -38,7 +39,7 @@ public static partial class HubLogging
     /// <summary>Levels and enrichers from configuration, and the console in the configured format.</summary>
     public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration)
     {
-        logger.ReadFrom.Configuration(configuration).Enrich.FromLogContext();
+        logger.ReadFrom.Configuration(configuration).Enrich.FromLogContext().Enrich.With<WithoutRawPath>();
         var level = ConsoleMinimumLevel(configuration);
         return ConsoleFormatter(configuration) is { } formatter
             ? logger.WriteTo.Console(formatter, level)
@@ -90,6 +91,15 @@ public static partial class HubLogging
     /// <summary>The matched endpoint's route template, or <see cref="UnmatchedRoute"/>.</summary>
     public static string Route(HttpContext context) =>
         context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } template } ? template : UnmatchedRoute;
+
+    /// <summary>
+    /// ASP.NET Core puts the raw request path on every event of a request (its hosting scope); a path holds whatever the
+    /// caller typed, so it goes. RequestId stays: it ties an event to its request line, which names the route.
+    /// </summary>
+    private sealed class WithoutRawPath : ILogEventEnricher
+    {
+        public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory) => logEvent.RemovePropertyIfPresent("RequestPath");
+    }
 
     // Health probes come every few seconds: Debug. A failure (5xx or an exception) is an error.
     private static LogEventLevel Level(HttpContext context, double elapsed, Exception? exception) =>
