@@ -66,9 +66,11 @@ public sealed class RequestLines : ILoggerProvider
 /// </summary>
 public sealed class RequestLoggingTests(RequestLoggingHubFixture hub) : IClassFixture<RequestLoggingHubFixture>
 {
-    // What a careless caller might put into a URL: a citizen's name and birth date, an IBAN.
-    private const string Name = "Anna Müller";
-    private const string Query = "?familienname=M%C3%BCller&geburtsdatum=1980-04-01&iban=DE89370400440532013000";
+    // What a caller typed into a URL: a path segment, a query. ASP.NET Core's own request events (Microsoft.AspNetCore at
+    // Warning by default, at Debug in the capture) quote the raw target, so these are markers, not personal data: the privacy
+    // scan reads this hub's capture too.
+    private const string Typed = "typed-by-the-caller";
+    private const string Query = "?note=query-by-the-caller";
 
     [Fact]
     public async Task A_request_line_has_method_route_template_status_elapsed_time_and_the_destination_id_but_not_the_query()
@@ -88,34 +90,35 @@ public sealed class RequestLoggingTests(RequestLoggingHubFixture hub) : IClassFi
         });
         double.Parse(line.Properties["Elapsed"], System.Globalization.CultureInfo.InvariantCulture).Should().BePositive();
         line.Properties.Should().NotContainKey("RequestPath", "the raw path is the caller's text; the route template says the same without it");
-        line.ToString().Should().NotContain("?").And.NotContain("Müller").And.NotContain("1980").And.NotContain("DE89");
+        line.Properties.Should().ContainKey("RequestId", "it ties the events of the request (which carry no path) to this line");
+        line.ToString().Should().NotContain("?").And.NotContain("query-by-the-caller");
     }
 
     [Fact]
     public async Task A_path_that_matches_no_route_is_logged_as_unmatched_not_as_typed()
     {
         var mark = hub.Lines.Mark();
-        var response = await hub.Factory.CreateClient().GetAsync($"/v1/citizens/{Uri.EscapeDataString(Name)}{Query}");
+        var response = await hub.Factory.CreateClient().GetAsync($"/v1/citizens/{Typed}{Query}");
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
 
         var line = await hub.Lines.OfAsync(mark, "GET", HubLogging.UnmatchedRoute, 404);
         line.Properties["RequestRoute"].Should().Be(HubLogging.UnmatchedRoute);
-        line.ToString().Should().NotContain("citizens").And.NotContain("Anna").And.NotContain("M%C3%BCller").And.NotContain("Müller");
+        line.ToString().Should().NotContain("citizens").And.NotContain(Typed).And.NotContain("query-by-the-caller");
     }
 
     [Fact]
     public async Task A_route_value_that_is_no_identifier_of_the_hub_stays_out_of_the_line()
     {
-        // A person's pseudonym in the access protocol, and an ARS route value the caller filled with a name: neither is logged.
+        // A person's pseudonym in the access protocol, and an ARS route value the caller filled with text: neither is logged.
         var client = hub.Factory.CreateClient();
         var mark = hub.Lines.Mark();
-        var protocol = await client.GetAsync($"/api/v1/protocol/persons/{Uri.EscapeDataString(Name)}");
-        var municipality = await client.GetAsync($"/api/v1/operations/municipalities/{Uri.EscapeDataString(Name)}");
+        var protocol = await client.GetAsync($"/api/v1/protocol/persons/{Typed}");
+        var municipality = await client.GetAsync($"/api/v1/operations/municipalities/{Typed}");
 
         var protocolLine = await hub.Lines.OfAsync(mark, "GET", "/api/v1/protocol/persons/{pseudonym}", (int)protocol.StatusCode);
         var municipalityLine = await hub.Lines.OfAsync(mark, "GET", "/api/v1/operations/municipalities/{ars}", (int)municipality.StatusCode);
-        protocolLine.ToString().Should().NotContain("Anna").And.NotContain("Müller");
-        municipalityLine.ToString().Should().NotContain("Anna").And.NotContain("Müller");
+        protocolLine.ToString().Should().NotContain(Typed);
+        municipalityLine.ToString().Should().NotContain(Typed);
         municipalityLine.Properties.Should().NotContainKey("Ars", "an ARS is twelve digits; anything else is the caller's text");
     }
 
