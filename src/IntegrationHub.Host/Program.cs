@@ -2,8 +2,7 @@ using IntegrationHub.Hosting;
 using IntegrationHub.Host.Demo;
 using IntegrationHub.Host.SmokeTests;
 using IntegrationHub.OnceOnly.Protocol;
-using Serilog;
-using Serilog.Formatting.Json;
+using IntegrationHub.Observability;
 
 // The host only composes: configuration, logging, the hub's capabilities and, with --demo,
 // the in-process simulators and a demo batch.
@@ -23,12 +22,7 @@ var demo = args.Contains("--demo");
 var exitAfterDemo = args.Contains("--exit");
 var builder = WebApplication.CreateBuilder((verifyProtocol ? args[2..] : args).Where(a => a is not ("--demo" or "--exit" or "migrate")).ToArray());
 
-var logging = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-logging = builder.Configuration["Logging:Format"] == "json"
-    ? logging.WriteTo.Console(new JsonFormatter(renderMessage: true))
-    : logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties}{NewLine}{Exception}");
-builder.Logging.ClearProviders();
-builder.Logging.AddSerilog(logging.CreateLogger(), dispose: true);
+builder.AddHubLogging();
 
 await using var simulators = demo ? await DemoSetup.StartSimulatorsAsync(builder.Configuration) : null;
 
@@ -42,6 +36,7 @@ if (migrateOnly)
     return 0;
 }
 if (verifyProtocol) return await app.Services.VerifyAccessProtocolAsync(Console.Out);
+app.UseHubRequestLogging();
 app.MapIntegrationHub();
 await app.InitializeIntegrationHubAsync();
 

@@ -90,6 +90,7 @@ public class HubFixture : IAsyncLifetime
         _logCapture ??= LogCapture.Start(GetType().Name);
         return new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
+            _logCapture?.AddTo(web);
             foreach (var (key, value) in servers) web.UseSetting(key, value);
             web.UseSetting("Hub:DataDirectory", _dataDirectory);
             web.UseSetting("Hub:Keys:Directory", TestServers.SharedKeyDirectory);
@@ -114,7 +115,6 @@ public class HubFixture : IAsyncLifetime
                 services.AddHttpClient(IntegrationHub.Tenancy.Onboarding.SmokeTests.SmokeTestClient.HttpClientName)
                     .ConfigureHttpClient(c => c.BaseAddress = BaseAddress)
                     .ConfigurePrimaryHttpMessageHandler(() => ListensOnRealPort ? new SocketsHttpHandler() : Factory.Server.CreateHandler());
-                _logCapture?.AddTo(services);
                 ConfigureServices(services);
             });
         });
@@ -210,7 +210,7 @@ public class HubFixture : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
-        _logCapture?.Dispose();
+        _logCapture?.Close();
         await Simulators.DisposeAsync();
         if (_virtualHost is not null) await TestServers.DeleteVirtualHostAsync(_virtualHost);
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }

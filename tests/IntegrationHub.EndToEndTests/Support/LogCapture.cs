@@ -5,14 +5,21 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using IntegrationHub.Observability;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serilog.Configuration;
+using Serilog.Core;
+using Serilog.Events;
 
 namespace IntegrationHub.EndToEndTests;
 
 /// <summary>
-/// Captures everything a hub of the end-to-end tests logs (Debug and above, every category: the rendered message, the
-/// structured properties, the scopes, the exception with its stack) into a file under HUB_E2E_LOG_CAPTURE/&lt;profile&gt;,
+/// Captures everything a hub of the end-to-end tests logs (Debug and above, every category, the request lines of Serilog's
+/// request logging among them: the rendered message, the structured properties with the scopes' values, the exception with
+/// its stack) into a file under HUB_E2E_LOG_CAPTURE/&lt;profile&gt;,
 /// one event per line, so tests/IntegrationHub.PrivacyTests can prove that no personal data reaches the logs. The tags of
 /// the hub's and MassTransit's activities and metrics go to a telemetry file of the test process. Off when the variable is unset.
 /// </summary>
@@ -44,19 +51,41 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
         return folder;
     }
 
-    /// <summary>Puts the capture into a hub's container, at Debug for every category (the hub's own filters stay for Serilog).</summary>
-    public void AddTo(IServiceCollection services)
+    /// <summary>
+    /// Puts the capture into a hub. Serilog, the hub's logging, hands its events to the container's logger providers; for
+    /// the capture it runs at Debug for every source (the hub's overrides included), and its console at Warning, or that
+    /// would repeat the capture by the million.
+    /// </summary>
+    public void AddTo(IWebHostBuilder web)
     {
-        services.AddSingleton<ILoggerProvider>(this);
-        services.Configure<LoggerFilterOptions>(o => o.AddFilter<LogCapture>(null, LogLevel.Debug));
+        web.UseSetting("Logging:ConsoleMinimumLevel", "Warning");
+        web.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<ILoggerProvider>(this);
+            services.AddSingleton<ILoggerSettings>(sp => new EverySourceAtDebug(sp.GetRequiredService<IConfiguration>()));
+        });
+    }
+
+    /// <summary>Applied after the hub's "Serilog" section (Serilog's ReadFrom.Services): Debug by default and for every override.</summary>
+    private sealed class EverySourceAtDebug(IConfiguration configuration) : ILoggerSettings
+    {
+        public void Configure(Serilog.LoggerConfiguration logger)
+        {
+            logger.MinimumLevel.ControlledBy(new LoggingLevelSwitch(LogEventLevel.Debug));
+            foreach (var source in configuration.GetSection("Serilog:MinimumLevel:Override").GetChildren())
+                logger.MinimumLevel.Override(source.Key, LogEventLevel.Debug);
+        }
     }
 
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
 
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
-    /// <summary>Writes what is left; the hubs are disposed by then (their container does not own this provider).</summary>
-    public void Dispose()
+    /// <summary>Not the hub's to close: a fixture's hubs share the capture, and Serilog disposes the providers it writes to.</summary>
+    public void Dispose() { }
+
+    /// <summary>Writes what is left; the fixture's hubs are disposed by then.</summary>
+    public void Close()
     {
         _file.Dispose();
         TelemetryCapture.Flush();
