@@ -10,14 +10,15 @@ using Microsoft.Extensions.Options;
 namespace IntegrationHub.Hosting;
 
 /// <summary>
-/// After a broker restart, RabbitMQ.Client 7.1.2 (the 7.x that restores here) and MassTransit 8.4 can come back
-/// half-recovered while the bus reports healthy: publishes that never complete (rabbitmq-dotnet-client #1928,
-/// #1930), or a receive endpoint whose queue has lost its consumer. This service checks both now and then - a
-/// probe publish, and the consumer count of the hub's own queues as the broker sees it - and restarts the bus
-/// when it is stuck while the broker is there. MassTransit's bus cannot be restarted in-process (its receive
-/// endpoints stay down after Stop/Start), so the hub stops with exit code 75 (EX_TEMPFAIL) and its supervisor
-/// (docker-compose's restart policy, systemd, Kubernetes) starts it again: a fresh process recovers at once, and
-/// the ledger makes sure nothing in flight is lost.
+/// After a broker restart, MassTransit with RabbitMQ.Client 7.x can come back half-recovered while the bus reports
+/// healthy (its own health check says Ready): publishes that never complete (rabbitmq-dotnet-client #1928, #1930), or
+/// a receive endpoint whose queue has lost its consumer. Seen with 7.1.2 and MassTransit 8.4, and still with 7.2.2
+/// and MassTransit 8.5.12 (README, "Broker restarts": the figures). This service checks both now and then - a probe
+/// publish, and the consumer count of the hub's own queues as the broker sees it - and restarts the bus when it is
+/// stuck while the broker is there. MassTransit's bus cannot be restarted in-process (its receive endpoints stay down
+/// after Stop/Start), so the hub stops with exit code 75 (EX_TEMPFAIL) and its supervisor (docker-compose's restart
+/// policy, systemd, Kubernetes) starts it again: a fresh process recovers at once, and the ledger makes sure nothing
+/// in flight is lost.
 /// </summary>
 public sealed class BusRecovery(IBusControl bus, IConfiguration configuration, IOptions<HubOptions> options, IHostApplicationLifetime lifetime,
     ILogger<BusRecovery> logger) : BackgroundService

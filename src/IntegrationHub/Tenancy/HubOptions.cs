@@ -29,9 +29,8 @@ public sealed class HubOptions
 public sealed class RabbitMqOptions
 {
     /// <summary>
-    /// Wait for the broker's confirm on every publish. RabbitMQ.Client 7.1.2 (the 7.x that restores here) can hang a
-    /// confirmed publish forever after a broker restart (rabbitmq-dotnet-client #1928, #1930); BusRecovery notices and
-    /// has the hub restarted.
+    /// Wait for the broker's confirm on every publish. RabbitMQ.Client 7.x (still 7.2.2) can hang a confirmed publish
+    /// after a broker restart (rabbitmq-dotnet-client #1928, #1930); BusRecovery notices and has the hub restarted.
     /// </summary>
     public bool PublisherConfirmation { get; set; } = true;
 

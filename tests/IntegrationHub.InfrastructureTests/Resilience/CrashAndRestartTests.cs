@@ -68,6 +68,8 @@ public sealed class CrashAndRestartTests(ITestOutputHelper output)
         rig.AssertExactlyOnce(submissions, deliveries, confirmed);
         (await ErrorQueueMessagesAsync(rig)).Should().Be(0, "nothing a retry would have saved may end in an error queue");
         output.WriteLine($"restarts by the supervisor after the hub found its bus stuck: {hub.SupervisorRestarts}");
+        foreach (var line in hub.Output.Where(l => l.Contains("stuck", StringComparison.OrdinalIgnoreCase) || l.StartsWith("[supervisor]", StringComparison.Ordinal)))
+            output.WriteLine(line);
     }
 
     [Fact]
